@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configVariables, loadConfig } from '../src/config.ts';
+import { FerryError } from '../src/domain/errors.ts';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    assert.deepEqual(loadConfig({}), {
+      port: 8080,
+      mcpPort: 9090,
+      dataDir: './.ferry',
+      databaseUrl: undefined,
+      apiKey: undefined,
+      secretKey: undefined,
+      logLevel: 'info',
+    });
+    assert.deepEqual(
+      configVariables.map(([name]) => name),
+      [
+        'PORT',
+        'FERRY_MCP_PORT',
+        'FERRY_DATA_DIR',
+        'DATABASE_URL',
+        'FERRY_API_KEY',
+        'FERRY_SECRET_KEY',
+        'FERRY_LOG_LEVEL',
+      ],
+    );
+  });
+
+  it('reads every variable and treats empty ones as unset', () => {
+    const config = loadConfig({
+      PORT: '0',
+      FERRY_MCP_PORT: '9191',
+      FERRY_DATA_DIR: '/var/lib/ferry',
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/ferry',
+      FERRY_API_KEY: 'k'.repeat(20),
+      FERRY_SECRET_KEY: '',
+      FERRY_LOG_LEVEL: 'debug',
+    });
+    assert.equal(config.port, 0);
+    assert.equal(config.mcpPort, 9191);
+    assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/ferry');
+    assert.equal(config.secretKey, undefined);
+  });
+
+  for (const [variable, value] of [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x@y/z'],
+    ['FERRY_API_KEY', 'short'],
+    ['FERRY_LOG_LEVEL', 'loud'],
+  ] as const) {
+    it(`rejects ${variable}=${value} naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof FerryError && error.field === variable && error.message.includes(variable),
+      );
+    });
+  }
+});
