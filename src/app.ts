@@ -1,0 +1,67 @@
+import type { Config } from './config.ts';
+import { createHttpApp, type HttpServer, listen } from './http/server.ts';
+import { createLogger } from './logger.ts';
+import { JobQueue } from './runner/queue.ts';
+import { startWorkers } from './runner/workers.ts';
+import { checkSecretKey, ensureAdminKey } from './services/bootstrap.ts';
+import type { Core } from './services/context.ts';
+import { openStore } from './store/database.ts';
+import { migrate } from './store/migrate.ts';
+import { createSecretBox, resolveSecretKey } from './store/secret-box.ts';
+
+export interface Ferry {
+  core: Core;
+  http: HttpServer;
+  /** The admin key created by this start, to be shown once; undefined when the store already had keys. */
+  firstAdminKey: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Opens the store, migrates it and wires the core every face uses. */
+export async function openCore(config: Config): Promise<Core> {
+  const log = createLogger(config.logLevel);
+  const store = await openStore(config);
+  try {
+    const applied = await migrate(store);
+    if (applied.length > 0) log.info({ migrations: applied }, 'store migrated');
+    const secretKey = resolveSecretKey(config.secretKey, config.dataDir);
+    if (secretKey.generated) {
+      log.warn(
+        { dataDir: config.dataDir },
+        config.databaseUrl
+          ? 'generated a secret key in the data dir; set FERRY_SECRET_KEY to the same value on every process'
+          : 'generated a secret key in the data dir',
+      );
+    }
+    const secrets = createSecretBox(secretKey.key);
+    await checkSecretKey(store, secrets);
+    return { config, store, secrets, queue: new JobQueue(store, log), log };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** `ferry serve`: API and in-process worker over one store. */
+export async function startFerry(config: Config, options: { worker?: boolean } = {}): Promise<Ferry> {
+  const core = await openCore(config);
+  const bootstrap = await ensureAdminKey(core.store, config.apiKey);
+  await core.queue.start();
+  if (options.worker !== false) await startWorkers(core);
+  const http = await listen(createHttpApp(core), config.port);
+  core.log.info({ port: http.port, store: core.store.kind }, 'listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    core,
+    http,
+    firstAdminKey: bootstrap.created ? bootstrap.key : undefined,
+    stop: () => {
+      stopping ??= (async () => {
+        await http.close();
+        await core.queue.stop();
+        await core.store.close();
+      })();
+      return stopping;
+    },
+  };
+}

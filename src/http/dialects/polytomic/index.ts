@@ -1,0 +1,23 @@
+import { requireApiKey } from '../../auth.ts';
+import type { HttpApp } from '../../env.ts';
+import { createRouter } from '../../validation.ts';
+import { renderPolytomicError } from './errors.ts';
+import { connectionRoutes } from './routes/connections.ts';
+import { identityRoutes } from './routes/identity.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { organizationRoutes } from './routes/organizations.ts';
+
+/** The Polytomic-compatible API, mounted at `/api` (and at `/v1/api` by the Naftiko adapter). */
+export function polytomicApi(): HttpApp {
+  const app = createRouter();
+  app.use('*', requireApiKey);
+  identityRoutes(app);
+  organizationRoutes(app);
+  connectionRoutes(app);
+  jobRoutes(app);
+  app.notFound((c) =>
+    c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
+  );
+  app.onError(renderPolytomicError);
+  return app;
+}

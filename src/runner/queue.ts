@@ -1,0 +1,99 @@
+import { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Store } from '../store/database.ts';
+
+/**
+ * Job kinds Ferry runs through the queue; the kind is also the `{type}` of `/api/jobs/{type}/{id}`.
+ * `short` keeps at most one queued job per singleton key (a second refresh request joins the first).
+ */
+const queues = {
+  schemarefresh: { policy: 'short', retryLimit: 2 },
+  // A query that failed once fails again: its error is the answer, not a reason to retry.
+  query: { policy: 'standard', retryLimit: 0 },
+} as const;
+export type JobType = keyof typeof queues;
+export const jobTypes = Object.keys(queues) as JobType[];
+
+/** Every job belongs to one organization; job reads check it so tenants never see each other's jobs. */
+export interface JobData {
+  organizationId: string;
+  [key: string]: unknown;
+}
+
+export type JobState = 'created' | 'running' | 'done' | 'failed';
+
+export interface JobRecord {
+  id: string;
+  type: JobType;
+  state: JobState;
+  data: JobData;
+  output: unknown;
+}
+
+export type JobHandler = (data: JobData, job: { id: string; signal: AbortSignal }) => Promise<unknown>;
+
+const stateOf: Record<string, JobState> = {
+  created: 'created',
+  retry: 'created',
+  active: 'running',
+  completed: 'done',
+  failed: 'failed',
+  cancelled: 'failed',
+};
+
+/** The job queue: pg-boss on the metadata store (PGlite embedded, PostgreSQL in scale-out). */
+export class JobQueue {
+  readonly #boss: PgBoss;
+  readonly #log: Logger;
+  readonly #handlers = new Map<JobType, JobHandler>();
+
+  constructor(store: Store, log: Logger) {
+    this.#boss = new PgBoss({ ...store.queueDatabase, schema: 'pgboss', application_name: 'ferry-queue' });
+    this.#log = log;
+    this.#boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
+  }
+
+  async start(): Promise<void> {
+    await this.#boss.start();
+    for (const type of jobTypes) {
+      await this.#boss.createQueue(type, { ...queues[type], retryDelay: 1 });
+    }
+  }
+
+  /** Registers the handler of a job type and starts consuming it in this process. */
+  async work(type: JobType, handler: JobHandler): Promise<void> {
+    this.#handlers.set(type, handler);
+    await this.#boss.work<JobData>(
+      type,
+      { pollingIntervalSeconds: 0.5, includeMetadata: true },
+      async ([job]) => {
+        if (!job) return undefined;
+        const controller = new AbortController();
+        this.#log.debug({ job: job.id, type }, 'job started');
+        return handler(job.data, { id: job.id, signal: controller.signal });
+      },
+    );
+  }
+
+  /**
+   * Enqueues a job. With `singletonKey`, a job of the same key that is still queued is returned
+   * instead of a new one, so repeated requests (SDK retries, double clicks) do not pile up work.
+   */
+  async enqueue(type: JobType, data: JobData, options: { singletonKey?: string } = {}): Promise<string> {
+    const id = await this.#boss.send(type, data, { singletonKey: options.singletonKey });
+    if (id) return id;
+    const [queued] = await this.#boss.findJobs<JobData>(type, { key: options.singletonKey, queued: true });
+    if (!queued) throw new Error(`job ${type} was not enqueued`);
+    return queued.id;
+  }
+
+  async get(type: JobType, id: string): Promise<JobRecord | null> {
+    const [job] = await this.#boss.findJobs<JobData>(type, { id });
+    if (!job) return null;
+    return { id: job.id, type, state: stateOf[job.state] ?? 'failed', data: job.data, output: job.output };
+  }
+
+  async stop(): Promise<void> {
+    await this.#boss.stop({ graceful: true, timeout: 10_000 });
+  }
+}

@@ -1,0 +1,47 @@
+import { eq, sql } from 'drizzle-orm';
+import { FerryError } from '../domain/errors.ts';
+import type { Store } from '../store/database.ts';
+import { apiKeys, organizations, settings } from '../store/schema.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { insertApiKey } from './api-keys.ts';
+
+export const defaultOrganizationName = 'Default';
+
+/**
+ * First start of a store: creates the default organization and its admin key (FERRY_API_KEY when
+ * given, otherwise a generated one returned so the caller can print it once). Runs under an advisory
+ * lock so replicas starting together create exactly one.
+ */
+export async function ensureAdminKey(
+  store: Store,
+  presetKey?: string,
+): Promise<{ created: boolean; key?: string }> {
+  return store.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('ferry:bootstrap'))`);
+    const [any] = await tx.select({ id: apiKeys.id }).from(apiKeys).limit(1);
+    if (any) return { created: false };
+    let [org] = await tx.select().from(organizations).where(eq(organizations.name, defaultOrganizationName));
+    if (!org) [org] = await tx.insert(organizations).values({ name: defaultOrganizationName }).returning();
+    const key = await insertApiKey(tx, { organizationId: org!.id, isAdmin: true, value: presetKey });
+    return { created: true, key: key.value };
+  });
+}
+
+/**
+ * Records which secret key seals this store's connection secrets, and refuses another one: a process
+ * started with the wrong FERRY_SECRET_KEY must fail loudly rather than write secrets no one can read.
+ */
+export async function checkSecretKey(store: Store, secrets: SecretBox): Promise<void> {
+  await store.db
+    .insert(settings)
+    .values({ key: 'secret_key_fingerprint', value: secrets.fingerprint })
+    .onConflictDoNothing();
+  const [row] = await store.db.select().from(settings).where(eq(settings.key, 'secret_key_fingerprint'));
+  if (row?.value !== secrets.fingerprint) {
+    throw new FerryError(
+      'bad_request',
+      'FERRY_SECRET_KEY does not match the key this store was created with; use the original key',
+      { field: 'FERRY_SECRET_KEY' },
+    );
+  }
+}
