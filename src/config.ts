@@ -21,6 +21,7 @@ export const configVariables = [
     '(generated)',
     'Key that encrypts connection secrets; generated into the data dir (0600) when unset',
   ],
+  ['FERRY_RATE_LIMIT', '100', 'API requests per second per key and process (bursts of twice that)'],
   ['FERRY_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace, silent'],
 ] as const;
 
@@ -33,6 +34,7 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   FERRY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  FERRY_RATE_LIMIT: z.coerce.number().int().min(1).default(100),
   FERRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,6 +45,7 @@ export interface Config {
   databaseUrl: string | undefined;
   apiKey: string | undefined;
   secretKey: string | undefined;
+  rateLimit: number;
   logLevel: z.infer<typeof envSchema>['FERRY_LOG_LEVEL'];
 }
 
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     apiKey: e.FERRY_API_KEY,
     secretKey: e.FERRY_SECRET_KEY,
+    rateLimit: e.FERRY_RATE_LIMIT,
     logLevel: e.FERRY_LOG_LEVEL,
   };
 }

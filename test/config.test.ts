@@ -12,6 +12,7 @@ describe('configuration', () => {
       databaseUrl: undefined,
       apiKey: undefined,
       secretKey: undefined,
+      rateLimit: 100,
       logLevel: 'info',
     });
     assert.deepEqual(
@@ -23,6 +24,7 @@ describe('configuration', () => {
         'DATABASE_URL',
         'FERRY_API_KEY',
         'FERRY_SECRET_KEY',
+        'FERRY_RATE_LIMIT',
         'FERRY_LOG_LEVEL',
       ],
     );
@@ -50,6 +52,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x@y/z'],
     ['FERRY_API_KEY', 'short'],
     ['FERRY_LOG_LEVEL', 'loud'],
+    ['FERRY_RATE_LIMIT', '0'],
   ] as const) {
     it(`rejects ${variable}=${value} naming the variable`, () => {
       assert.throws(

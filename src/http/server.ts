@@ -28,7 +28,7 @@ export function createHttpApp(core: Core): HttpApp {
   });
   app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
   operationRoutes(app);
-  app.route('/api', polytomicApi());
+  app.route('/api', polytomicApi(core.config.rateLimit));
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { FerryError } from '../domain/errors.ts';
-import type { Store } from '../store/database.ts';
+import type { Db, Store } from '../store/database.ts';
 import { apiKeys, organizations, settings } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { insertApiKey } from './api-keys.ts';
@@ -20,11 +20,25 @@ export async function ensureAdminKey(
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('ferry:bootstrap'))`);
     const [any] = await tx.select({ id: apiKeys.id }).from(apiKeys).limit(1);
     if (any) return { created: false };
-    let [org] = await tx.select().from(organizations).where(eq(organizations.name, defaultOrganizationName));
-    if (!org) [org] = await tx.insert(organizations).values({ name: defaultOrganizationName }).returning();
-    const key = await insertApiKey(tx, { organizationId: org!.id, isAdmin: true, value: presetKey });
+    const organizationId = await ensureDefaultOrganization(tx);
+    const key = await insertApiKey(tx, { organizationId, isAdmin: true, value: presetKey });
     return { created: true, key: key.value };
   });
+}
+
+/** The organization admin keys belong to, created on first use. */
+export async function ensureDefaultOrganization(db: Pick<Db, 'select' | 'insert'>): Promise<string> {
+  const [org] = await db
+    .insert(organizations)
+    .values({ name: defaultOrganizationName })
+    .onConflictDoNothing()
+    .returning({ id: organizations.id });
+  if (org) return org.id;
+  const [existing] = await db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.name, defaultOrganizationName));
+  return existing!.id;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { requireApiKey } from '../../auth.ts';
 import type { HttpApp } from '../../env.ts';
+import { rateLimit } from '../../rate-limit.ts';
 import { createRouter } from '../../validation.ts';
 import { renderPolytomicError } from './errors.ts';
 import { connectionRoutes } from './routes/connections.ts';
@@ -8,9 +9,10 @@ import { jobRoutes } from './routes/jobs.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 
 /** The Polytomic-compatible API, mounted at `/api` (and at `/v1/api` by the Naftiko adapter). */
-export function polytomicApi(): HttpApp {
+export function polytomicApi(rateLimitPerSecond: number): HttpApp {
   const app = createRouter();
   app.use('*', requireApiKey);
+  app.use('*', rateLimit(rateLimitPerSecond));
   identityRoutes(app);
   organizationRoutes(app);
   connectionRoutes(app);

@@ -1,10 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { FerryError } from '../../../../domain/errors.ts';
 import { startQuery } from '../../../../services/connections.ts';
 import { getJob } from '../../../../services/jobs.ts';
 import type { HttpApp } from '../../../env.ts';
 import { jobOut } from '../presenters.ts';
-import { json, jsonBody, polytomicRoute } from '../route.ts';
+import { json, polytomicRoute } from '../route.ts';
 import { envelope, jobResponse, queryResult, uuidParam } from '../schemas.ts';
+
+const sqlText = z.string().trim().min(1).max(100_000);
 
 export function jobRoutes(app: HttpApp): void {
   app.openapi(
@@ -29,13 +32,21 @@ export function jobRoutes(app: HttpApp): void {
       summary: 'Run a read-only query on a connection; poll GET /api/queries/{id} for results',
       request: {
         params: z.object({ connectionId: uuidParam('connectionId') }),
-        body: jsonBody(z.object({ query: z.string().trim().min(1).max(100_000) })),
+        // The SDK sends the SQL as the `query` query parameter; a JSON body `{"query": ...}` works too.
+        query: z.object({ query: sqlText.optional() }),
+        body: {
+          required: false,
+          content: { 'application/json': { schema: z.object({ query: sqlText.optional() }) } },
+        },
       },
       responses: { 200: json(envelope(queryResult)) },
     }),
     async (c) => {
       const { connectionId } = c.req.valid('param');
-      const id = await startQuery(c.var.core, c.var.actor, connectionId, c.req.valid('json').query);
+      const sql = c.req.valid('query').query ?? c.req.valid('json')?.query;
+      if (!sql)
+        throw new FerryError('validation_failed', 'query: the SQL to run is required', { field: 'query' });
+      const id = await startQuery(c.var.core, c.var.actor, connectionId, sql);
       return c.json({ data: { id, status: 'created' as const } }, 200);
     },
   );
