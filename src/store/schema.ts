@@ -1,5 +1,16 @@
-import { boolean, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { SchemaInfo } from '../connectors/types.ts';
+import type { ExecutionStatus, RecordLogType } from '../domain/executions.ts';
 
 // Mirrors src/store/migrations/*.sql; test/store/schema.test.ts checks the two agree.
 const timestamps = {
@@ -77,3 +88,155 @@ export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConnectionRow = typeof connections.$inferSelect;
 export type SchemaCacheRow = typeof connectionSchemaCaches.$inferSelect;
+
+export interface BulkFieldConfig {
+  id: string;
+  enabled: boolean;
+  output_name?: string | undefined;
+  user_output_name?: string | undefined;
+  obfuscated?: boolean | undefined;
+}
+
+export interface BulkFilterConfig {
+  field_id: string;
+  function: string;
+  value?: unknown;
+}
+
+export const bulkSyncs = pgTable('bulk_syncs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  sourceConnectionId: uuid('source_connection_id')
+    .notNull()
+    .references(() => connections.id),
+  destinationConnectionId: uuid('destination_connection_id')
+    .notNull()
+    .references(() => connections.id),
+  mode: text('mode').$type<'snapshot' | 'replicate'>().notNull(),
+  active: boolean('active').notNull().default(true),
+  discover: boolean('discover').notNull().default(false),
+  normalizeNames: text('normalize_names')
+    .$type<'enabled' | 'disabled' | 'legacy'>()
+    .notNull()
+    .default('enabled'),
+  concurrencyLimit: integer('concurrency_limit').notNull().default(4),
+  sourceConfiguration: jsonb('source_configuration').$type<Record<string, unknown>>().notNull().default({}),
+  destinationConfiguration: jsonb('destination_configuration')
+    .$type<Record<string, unknown>>()
+    .notNull()
+    .default({}),
+  schedule: jsonb('schedule').$type<Record<string, unknown>>().notNull(),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  ...timestamps,
+});
+
+export const bulkSyncSchemas = pgTable(
+  'bulk_sync_schemas',
+  {
+    syncId: uuid('sync_id')
+      .notNull()
+      .references(() => bulkSyncs.id, { onDelete: 'cascade' }),
+    schemaId: text('schema_id').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    outputName: text('output_name').notNull(),
+    userOutputName: text('user_output_name'),
+    partitionKey: text('partition_key'),
+    trackingField: text('tracking_field'),
+    filters: jsonb('filters').$type<BulkFilterConfig[]>().notNull().default([]),
+    fields: jsonb('fields').$type<BulkFieldConfig[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.syncId, t.schemaId] })],
+);
+
+export const bulkSyncSchedules = pgTable('bulk_sync_schedules', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  syncId: uuid('sync_id')
+    .notNull()
+    .references(() => bulkSyncs.id, { onDelete: 'cascade' }),
+  schedule: jsonb('schedule').$type<Record<string, unknown>>().notNull(),
+  ...timestamps,
+});
+
+export const executions = pgTable('executions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  syncKind: text('sync_kind').$type<'bulk' | 'model'>().notNull(),
+  syncId: uuid('sync_id').notNull(),
+  status: text('status').$type<ExecutionStatus>().notNull(),
+  type: text('type').notNull().default('manual'),
+  isResync: boolean('is_resync').notNull().default(false),
+  isTest: boolean('is_test').notNull().default(false),
+  fetchMode: text('fetch_mode'),
+  resyncMode: text('resync_mode'),
+  schemaIds: text('schema_ids').array(),
+  statusMessage: text('status_message'),
+  recordCount: bigint('record_count', { mode: 'number' }).notNull().default(0),
+  errorCount: bigint('error_count', { mode: 'number' }).notNull().default(0),
+  warningCount: bigint('warning_count', { mode: 'number' }).notNull().default(0),
+  attempt: integer('attempt').notNull().default(0),
+  jobId: text('job_id'),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+  cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+  createdAt: timestamps.createdAt,
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  completedAt: timestamp('completed_at', { withTimezone: true }),
+  updatedAt: timestamps.updatedAt,
+});
+
+export const schemaExecutions = pgTable(
+  'schema_executions',
+  {
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    schemaId: text('schema_id').notNull(),
+    outputName: text('output_name').notNull(),
+    status: text('status').$type<ExecutionStatus>().notNull(),
+    statusMessage: text('status_message'),
+    recordCount: bigint('record_count', { mode: 'number' }).notNull().default(0),
+    insertedCount: bigint('inserted_count', { mode: 'number' }).notNull().default(0),
+    updatedCount: bigint('updated_count', { mode: 'number' }).notNull().default(0),
+    errorCount: bigint('error_count', { mode: 'number' }).notNull().default(0),
+    warningCount: bigint('warning_count', { mode: 'number' }).notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: timestamps.createdAt,
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.schemaId] })],
+);
+
+export const consoleLogs = pgTable('console_logs', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  executionId: uuid('execution_id')
+    .notNull()
+    .references(() => executions.id, { onDelete: 'cascade' }),
+  schemaId: text('schema_id'),
+  level: text('level').$type<'info' | 'warn' | 'error'>().notNull(),
+  message: text('message').notNull(),
+  createdAt: timestamps.createdAt,
+});
+
+export const recordLogFiles = pgTable('record_log_files', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  executionId: uuid('execution_id')
+    .notNull()
+    .references(() => executions.id, { onDelete: 'cascade' }),
+  schemaId: text('schema_id'),
+  type: text('type').$type<RecordLogType>().notNull(),
+  filename: text('filename').notNull(),
+  records: bigint('records', { mode: 'number' }).notNull().default(0),
+  bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+  createdAt: timestamps.createdAt,
+});
+
+export type BulkSyncRow = typeof bulkSyncs.$inferSelect;
+export type BulkSyncSchemaRow = typeof bulkSyncSchemas.$inferSelect;
+export type ExecutionRow = typeof executions.$inferSelect;
+export type SchemaExecutionRow = typeof schemaExecutions.$inferSelect;
