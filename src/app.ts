@@ -7,7 +7,7 @@ import { checkSecretKey, ensureAdminKey } from './services/bootstrap.ts';
 import type { Core } from './services/context.ts';
 import { openStore } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
-import { createSecretBox, resolveSecretKey } from './store/secret-box.ts';
+import { createSecretBox, deriveSigningKey, resolveSecretKey } from './store/secret-box.ts';
 
 export interface Ferry {
   core: Core;
@@ -35,7 +35,8 @@ export async function openCore(config: Config): Promise<Core> {
     }
     const secrets = createSecretBox(secretKey.key);
     await checkSecretKey(store, secrets);
-    return { config, store, secrets, queue: new JobQueue(store, log), log };
+    const signingKey = deriveSigningKey(secretKey.key);
+    return { config, store, secrets, signingKey, queue: new JobQueue(store, log), log };
   } catch (error) {
     await store.close();
     throw error;
@@ -45,10 +46,20 @@ export async function openCore(config: Config): Promise<Core> {
 /** `ferry serve`: API and in-process worker over one store. */
 export async function startFerry(config: Config, options: { worker?: boolean } = {}): Promise<Ferry> {
   const core = await openCore(config);
-  const bootstrap = await ensureAdminKey(core.store, config.apiKey);
-  await core.queue.start();
-  if (options.worker !== false) await startWorkers(core);
-  const http = await listen(createHttpApp(core), config.port);
+  let stopWorkers = () => {};
+  let http: HttpServer;
+  let bootstrap: Awaited<ReturnType<typeof ensureAdminKey>>;
+  try {
+    bootstrap = await ensureAdminKey(core.store, config.apiKey);
+    await core.queue.start();
+    if (options.worker !== false) stopWorkers = await startWorkers(core);
+    http = await listen(createHttpApp(core), config.port);
+  } catch (error) {
+    stopWorkers();
+    await core.queue.stop().catch(() => {});
+    await core.store.close().catch(() => {});
+    throw error;
+  }
   core.log.info({ port: http.port, store: core.store.kind }, 'listening');
   let stopping: Promise<void> | undefined;
   return {
@@ -58,6 +69,7 @@ export async function startFerry(config: Config, options: { worker?: boolean } =
     stop: () => {
       stopping ??= (async () => {
         await http.close();
+        stopWorkers();
         await core.queue.stop();
         await core.store.close();
       })();

@@ -24,5 +24,6 @@ try {
   console.error(
     `ferry: ${isFerryError(error) ? error.message : error instanceof Error ? error.message : String(error)}`,
   );
-  process.exitCode = 1;
+  // Exit now: a half-started server may still hold handles (store, timers) that keep Node alive.
+  process.exit(1);
 }

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Core } from '../services/context.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
+import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
 import { operationRoutes } from './operations.ts';
 import { createRouter } from './validation.ts';
@@ -28,6 +29,7 @@ export function createHttpApp(core: Core): HttpApp {
   });
   app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
   operationRoutes(app);
+  downloadRoutes(app);
   app.route('/api', polytomicApi(core.config.rateLimit));
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),

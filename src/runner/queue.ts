@@ -10,6 +10,10 @@ const queues = {
   schemarefresh: { policy: 'short', retryLimit: 2 },
   // A query that failed once fails again: its error is the answer, not a reason to retry.
   query: { policy: 'standard', retryLimit: 0 },
+  // Retries of a bulk run are decided by the run itself (per table, and by run recovery when a
+  // worker dies), not by the queue; its liveness is the run's own heartbeat, so no queue expiry.
+  bulksync: { policy: 'standard', retryLimit: 0, expireInSeconds: 24 * 3600 },
+  exportlogs: { policy: 'standard', retryLimit: 2 },
 } as const;
 export type JobType = keyof typeof queues;
 export const jobTypes = Object.keys(queues) as JobType[];
@@ -30,7 +34,10 @@ export interface JobRecord {
   output: unknown;
 }
 
-export type JobHandler = (data: JobData, job: { id: string; signal: AbortSignal }) => Promise<unknown>;
+export type JobHandler = (data: JobData, job: { id: string }) => Promise<unknown>;
+
+/** Jobs of one type a process runs at the same time. */
+const concurrency: Record<JobType, number> = { schemarefresh: 2, query: 4, bulksync: 4, exportlogs: 1 };
 
 const stateOf: Record<string, JobState> = {
   created: 'created',
@@ -45,7 +52,6 @@ const stateOf: Record<string, JobState> = {
 export class JobQueue {
   readonly #boss: PgBoss;
   readonly #log: Logger;
-  readonly #handlers = new Map<JobType, JobHandler>();
 
   constructor(store: Store, log: Logger) {
     this.#boss = new PgBoss({ ...store.queueDatabase, schema: 'pgboss', application_name: 'ferry-queue' });
@@ -62,15 +68,13 @@ export class JobQueue {
 
   /** Registers the handler of a job type and starts consuming it in this process. */
   async work(type: JobType, handler: JobHandler): Promise<void> {
-    this.#handlers.set(type, handler);
     await this.#boss.work<JobData>(
       type,
-      { pollingIntervalSeconds: 0.5, includeMetadata: true },
+      { pollingIntervalSeconds: 0.5, includeMetadata: true, localConcurrency: concurrency[type] },
       async ([job]) => {
         if (!job) return undefined;
-        const controller = new AbortController();
         this.#log.debug({ job: job.id, type }, 'job started');
-        return handler(job.data, { id: job.id, signal: controller.signal });
+        return handler(job.data, { id: job.id });
       },
     );
   }

@@ -136,7 +136,15 @@ export async function listSchemas(core: Core, actor: Actor, id: string): Promise
     .select()
     .from(connectionSchemaCaches)
     .where(eq(connectionSchemaCaches.connectionId, id));
-  if (cache?.refreshFinishedAt) return cache.schemas;
+  if (cache?.refreshFinishedAt && cache.status !== 'failed') return cache.schemas;
+  const schemas = await useConnector(core, row, (connector) => connector.listSchemas());
+  await saveSchemaCache(core, id, { schemas, status: 'fresh', error: null });
+  return schemas;
+}
+
+/** Re-introspects a connection now and replaces its cached schemas. */
+export async function refreshSchemaCache(core: Core, actor: Actor, id: string): Promise<SchemaInfo[]> {
+  const row = await loadConnection(core, actor, id);
   const schemas = await useConnector(core, row, (connector) => connector.listSchemas());
   await saveSchemaCache(core, id, { schemas, status: 'fresh', error: null });
   return schemas;
@@ -333,4 +341,38 @@ function present(core: Core, row: ConnectionRow): ConnectionView {
   const configuration = { ...row.configuration };
   for (const key of Object.keys(stored)) configuration[key] = redacted;
   return { ...rest, configuration, connectorType: resolveType(row.type) };
+}
+
+/** Opens a connector on a connection by id, without tenancy checks (workers act for the run's owner). */
+export async function openConnectorById<T>(
+  core: Core,
+  connectionId: string,
+  fn: (connector: Connector) => Promise<T>,
+) {
+  const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
+  if (!row) throw notFound('connection', connectionId);
+  return useConnector(core, row, fn);
+}
+
+/** Opens the bulk reader of a stored connection (the caller closes it). Used by the bulk engine. */
+export async function openTableReader(core: Core, connectionId: string) {
+  const { type, config } = await bulkEndpoint(core, connectionId);
+  if (!type.openReader)
+    throw new FerryError('validation_failed', `a ${type.id} connection cannot be a bulk source`);
+  return type.openReader(config);
+}
+
+/** Opens the bulk writer of a stored connection (the caller closes it). Used by the bulk engine. */
+export async function openTableWriter(core: Core, connectionId: string) {
+  const { type, config } = await bulkEndpoint(core, connectionId);
+  if (!type.openWriter)
+    throw new FerryError('validation_failed', `a ${type.id} connection cannot be a bulk destination`);
+  return { writer: await type.openWriter(config), typeId: type.id };
+}
+
+async function bulkEndpoint(core: Core, connectionId: string) {
+  const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
+  if (!row) throw notFound('connection', connectionId);
+  const type = resolveType(row.type);
+  return { type, config: parseConfiguration(type, configurationOf(core, row)) };
 }

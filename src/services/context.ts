@@ -10,6 +10,8 @@ export interface Core {
   config: Config;
   store: Store;
   secrets: SecretBox;
+  /** Signs expiring download URLs (record logs, exports). */
+  signingKey: string;
   queue: JobQueue;
   log: Logger;
 }

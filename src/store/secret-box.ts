@@ -39,6 +39,11 @@ export function createSecretBox(secret: string): SecretBox {
   };
 }
 
+/** A key for signing download URLs, derived from the secret key so that no second secret is needed. */
+export function deriveSigningKey(secret: string): string {
+  return createHash('sha256').update(`ferry-signing:${secret}`).digest('hex');
+}
+
 /** FERRY_SECRET_KEY when set; otherwise the key file of the data dir, created (mode 0600) on first use. */
 export function resolveSecretKey(
   configured: string | undefined,

@@ -3,7 +3,9 @@ import type { HttpApp } from '../../env.ts';
 import { rateLimit } from '../../rate-limit.ts';
 import { createRouter } from '../../validation.ts';
 import { renderPolytomicError } from './errors.ts';
+import { bulkSyncRoutes } from './routes/bulk-syncs.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { executionLogRoutes } from './routes/execution-logs.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { organizationRoutes } from './routes/organizations.ts';
@@ -17,6 +19,8 @@ export function polytomicApi(rateLimitPerSecond: number): HttpApp {
   organizationRoutes(app);
   connectionRoutes(app);
   jobRoutes(app);
+  bulkSyncRoutes(app);
+  executionLogRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );

@@ -196,3 +196,250 @@ export const queryResult = z
     error: z.string().optional(),
   })
   .openapi('V4RunQueryResult');
+
+// Bulk syncs.
+
+const scheduleFrequency = z.enum([
+  'manual',
+  'continuous',
+  'hourly',
+  'daily',
+  'weekly',
+  'custom',
+  'builder',
+  'runafter',
+  'multi',
+  'dbtcloud',
+]);
+
+export const bulkSchedule = z
+  .object({
+    frequency: scheduleFrequency,
+    minute: z.string().optional(),
+    hour: z.string().optional(),
+    day_of_week: z.string().optional(),
+    day_of_month: z.string().optional(),
+    month: z.string().optional(),
+    multi: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('BulkSchedule');
+
+const bulkField = z.object({
+  id: z.string().min(1),
+  enabled: z.boolean().default(true),
+  output_name: z.string().optional(),
+  user_output_name: z.string().optional(),
+  obfuscated: z.boolean().optional(),
+});
+
+const bulkFilter = z.object({
+  field_id: z.string().min(1),
+  function: z.string().min(1),
+  value: z.unknown().optional(),
+});
+
+export const bulkSchemaInput = z
+  .object({
+    id: z.string().min(1),
+    enabled: z.boolean().optional(),
+    fields: z.array(bulkField).optional(),
+    filters: z.array(bulkFilter).optional(),
+    partition_key: z.string().optional(),
+    tracking_field: z.string().optional(),
+    user_output_name: z.string().optional(),
+    output_name: z.string().optional(),
+    data_cutoff_timestamp: z.string().optional(),
+    disable_data_cutoff: z.boolean().optional(),
+  })
+  .openapi('BulkSchemaInput');
+
+export const bulkSchema = z
+  .object({
+    id: z.string(),
+    enabled: z.boolean(),
+    output_name: z.string(),
+    user_output_name: z.string().optional(),
+    partition_key: z.string().optional(),
+    tracking_field: z.string().optional(),
+    fields: z.array(bulkField),
+    filters: z.array(bulkFilter),
+  })
+  .openapi('BulkSchema');
+
+export const bulkSyncInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    source_connection_id: z.uuid(),
+    destination_connection_id: z.uuid(),
+    mode: z.enum(['snapshot', 'replicate']).optional(),
+    active: z.boolean().optional(),
+    discover: z.boolean().optional(),
+    automatically_add_new_objects: z
+      .enum(['all', 'onlyIncremental', 'onlyNonIncremental', 'none'])
+      .optional(),
+    automatically_add_new_fields: z.enum(['all', 'onlyIncremental', 'onlyNonIncremental', 'none']).optional(),
+    normalize_names: z.enum(['enabled', 'disabled', 'legacy']).optional(),
+    concurrency_limit: z.number().int().min(1).max(32).optional(),
+    resync_concurrency_limit: z.number().int().min(1).max(32).optional(),
+    source_configuration: z.record(z.string(), z.unknown()).optional(),
+    destination_configuration: z.record(z.string(), z.unknown()).default({}),
+    schedule: bulkSchedule,
+    schemas: z.array(z.union([z.string().min(1), bulkSchemaInput])).optional(),
+    organization_id: z.uuid().optional(),
+    policies: z.array(z.string()).optional(),
+    data_cutoff_timestamp: z.string().optional(),
+    disable_record_timestamps: z.boolean().optional(),
+  })
+  .openapi('CreateBulkSyncRequest');
+
+export const bulkSync = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    organization_id: z.uuid(),
+    source_connection_id: z.uuid(),
+    destination_connection_id: z.uuid(),
+    mode: z.enum(['snapshot', 'replicate']),
+    active: z.boolean(),
+    discover: z.boolean(),
+    automatically_add_new_objects: z.string(),
+    automatically_add_new_fields: z.string(),
+    normalize_names: z.string(),
+    concurrency_limit: z.number().int(),
+    source_configuration: z.record(z.string(), z.unknown()),
+    destination_configuration: z.record(z.string(), z.unknown()),
+    schedule: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('BulkSyncResponse');
+
+const bulkExecutionStatus = z.enum([
+  'created',
+  'scheduled',
+  'running',
+  'exporting',
+  'canceling',
+  'canceled',
+  'completed',
+  'failed',
+  'processing',
+  'errors',
+  'interrupted',
+]);
+
+export const bulkSchemaExecution = z
+  .object({
+    schema: z.string(),
+    output_name: z.string(),
+    status: z.string(),
+    status_message: z.string().optional(),
+    record_count: z.number().int(),
+    error_count: z.number().int(),
+    warning_count: z.number().int(),
+    created_at: z.string(),
+    started_at: z.string().optional(),
+    completed_at: z.string().optional(),
+    updated_at: z.string(),
+  })
+  .openapi('BulkSyncSchemaExecution');
+
+export const bulkExecution = z
+  .object({
+    id: z.uuid(),
+    status: bulkExecutionStatus,
+    status_message: z.string().optional(),
+    type: z.string(),
+    is_resync: z.boolean(),
+    is_test: z.boolean(),
+    is_partial: z.boolean(),
+    fetch_mode: z.string().optional(),
+    record_count: z.number().int(),
+    error_count: z.number().int(),
+    warning_count: z.number().int(),
+    attempts: z.number().int(),
+    schemas: z.array(bulkSchemaExecution),
+    created_at: z.string(),
+    started_at: z.string().optional(),
+    completed_at: z.string().optional(),
+    updated_at: z.string(),
+  })
+  .openapi('BulkSyncExecution');
+
+export const bulkSyncStatus = z
+  .object({
+    current_execution: bulkExecution.optional(),
+    last_execution: bulkExecution.optional(),
+    next_execution_time: z.string().optional(),
+  })
+  .openapi('BulkSyncStatusResponse');
+
+export const bulkExecutionStatusItem = z
+  .object({
+    sync_id: z.uuid(),
+    status: bulkExecutionStatus.optional(),
+    nextExecutionTime: z.string().optional(),
+    schemas: z.array(
+      z.object({
+        schema: z.string(),
+        execution_id: z.string(),
+        status: z.string(),
+        status_message: z.string().optional(),
+        record_count: z.number().int(),
+        error_count: z.number().int(),
+        warning_count: z.number().int(),
+        started_at: z.string().optional(),
+        completed_at: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('BulkSyncExecutionStatus');
+
+export const bulkScheduleRecord = z
+  .object({
+    id: z.uuid(),
+    syncId: z.uuid(),
+    frequency: scheduleFrequency,
+    minute: z.string().optional(),
+    hour: z.string().optional(),
+    dayOfWeek: z.string().optional(),
+    dayOfMonth: z.string().optional(),
+    month: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('BulkBulkSyncSchedule');
+
+export const pagination = z.object({ next_page_token: z.string().optional() });
+
+export const consoleLog = z
+  .object({
+    entries: z.array(
+      z.object({
+        cursor: z.string(),
+        timestamp: z.string(),
+        level: z.string(),
+        message: z.string(),
+        schema: z.string().optional(),
+      }),
+    ),
+    next_cursor: z.string().optional(),
+  })
+  .openapi('ConsoleLog');
+
+export const executionLogs = z
+  .object({
+    Expires: z.string(),
+    URLs: z.array(z.string()),
+    files: z.array(
+      z.object({
+        type: z.string(),
+        schema: z.string().optional(),
+        filename: z.string(),
+        url: z.string(),
+        records: z.number().int(),
+        bytes: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('V4BulkSyncExecutionLogs');

@@ -1,0 +1,406 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { SchemaInfo } from '../../connectors/types.ts';
+import { FerryError } from '../../domain/errors.ts';
+import type { ExecutionStatus } from '../../domain/executions.ts';
+import { appendConsoleLog } from '../../logs/console-log.ts';
+import { openRecordLog } from '../../logs/record-log.ts';
+import { testRunRowLimit } from '../../services/bulk-executions.ts';
+import { outputNameOf } from '../../services/bulk-syncs.ts';
+import { openConnectorById, openTableReader, openTableWriter } from '../../services/connections.ts';
+import type { Core } from '../../services/context.ts';
+import {
+  type BulkSyncRow,
+  type BulkSyncSchemaRow,
+  bulkSyncSchemas,
+  bulkSyncs,
+  connectionSchemaCaches,
+  executions,
+  schemaExecutions,
+} from '../../store/schema.ts';
+import type { ColumnSpec, LoadResult, TableReader, TableWriter } from './contracts.ts';
+import { copyTable } from './copy-table.ts';
+
+/** Attempts per table before it is reported failed (the first try plus retries). */
+const tableAttempts = 3;
+const watchIntervalMs = 1_000;
+
+const defaultNamespace: Record<string, string> = { postgresql: 'public', duckdb: 'main', files: '' };
+
+/**
+ * Job handler of `bulksync`: runs every table of one execution, `concurrency_limit` at a time, each
+ * loaded atomically. Watches the execution for cancels and heartbeats while it runs.
+ */
+export async function runBulkExecution(
+  core: Core,
+  executionId: string,
+): Promise<{ status: ExecutionStatus }> {
+  const db = core.store.db;
+  const [claimed] = await db
+    .update(executions)
+    .set({
+      status: 'running',
+      startedAt: sql`coalesce(${executions.startedAt}, now())`,
+      heartbeatAt: sql`now()`,
+      attempt: sql`${executions.attempt} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(executions.id, executionId), eq(executions.status, 'queued')))
+    .returning();
+  if (!claimed) return { status: 'canceled' }; // canceled while queued, or already taken
+  const [sync] = await db.select().from(bulkSyncs).where(eq(bulkSyncs.id, claimed.syncId));
+  const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', schemaId: string | null = null) =>
+    appendConsoleLog(db, { executionId, schemaId, level, message });
+  if (!sync) return finish(core, executionId, 'failed', 'the bulk sync was deleted');
+
+  const run = new AbortController();
+  const tableControllers = new Map<string, AbortController>();
+  const watcher = setInterval(() => {
+    void watch(core, executionId, run, tableControllers).catch((error) =>
+      core.log.warn({ err: error, executionId }, 'execution watch failed'),
+    );
+  }, watchIntervalMs);
+
+  let reader: TableReader | undefined;
+  let writer: TableWriter | undefined;
+  try {
+    const children = await db
+      .select()
+      .from(schemaExecutions)
+      .where(eq(schemaExecutions.executionId, executionId));
+    const schemaRows = await db.select().from(bulkSyncSchemas).where(eq(bulkSyncSchemas.syncId, sync.id));
+    const sourceSchemas = await introspect(core, sync.sourceConnectionId);
+    reader = await openTableReader(core, sync.sourceConnectionId);
+    const opened = await openTableWriter(core, sync.destinationConnectionId);
+    writer = opened.writer;
+    const namespace = String(sync.destinationConfiguration.schema ?? defaultNamespace[opened.typeId] ?? '');
+    await log(
+      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? 'resync' : sync.mode}, attempt ${claimed.attempt + 1}): ${children.length} table(s)`,
+    );
+
+    const pending = children.filter(
+      (child) => !['completed', 'completed_with_errors', 'canceled'].includes(child.status),
+    );
+    const limit = Math.max(1, sync.concurrencyLimit);
+    const queue = [...pending];
+    const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let child = queue.shift(); child; child = queue.shift()) {
+        const selection = schemaRows.find((row) => row.schemaId === child.schemaId);
+        const schema = sourceSchemas.find((s) => s.id === child.schemaId);
+        const controller = new AbortController();
+        tableControllers.set(child.schemaId, controller);
+        const signal = AbortSignal.any([run.signal, controller.signal]);
+        try {
+          if (!selection || !schema)
+            throw new FerryError('not_found', `table ${child.schemaId} is no longer in the source`);
+          await runTable(core, {
+            executionId,
+            sync,
+            selection,
+            schema,
+            namespace,
+            reader: reader!,
+            writer: writer!,
+            resync: claimed.isResync,
+            test: claimed.isTest,
+            signal,
+            log,
+          });
+        } catch (error) {
+          const canceled = signal.aborted;
+          const message = canceled ? 'canceled' : errorMessage(error);
+          await db
+            .update(schemaExecutions)
+            .set({
+              status: canceled ? 'canceled' : 'failed',
+              statusMessage: message,
+              completedAt: sql`now()`,
+              updatedAt: sql`now()`,
+            })
+            .where(
+              and(
+                eq(schemaExecutions.executionId, executionId),
+                eq(schemaExecutions.schemaId, child.schemaId),
+              ),
+            );
+          await log(
+            `table ${child.schemaId} ${canceled ? 'canceled' : `failed: ${message}`}`,
+            canceled ? 'warn' : 'error',
+            child.schemaId,
+          );
+        } finally {
+          tableControllers.delete(child.schemaId);
+        }
+      }
+    });
+    await Promise.all(workers);
+    return await conclude(core, executionId, run.signal.aborted);
+  } catch (error) {
+    await log(`execution failed: ${errorMessage(error)}`, 'error');
+    return finish(core, executionId, run.signal.aborted ? 'canceled' : 'failed', errorMessage(error));
+  } finally {
+    clearInterval(watcher);
+    await reader?.close().catch(() => {});
+    await writer?.close().catch(() => {});
+  }
+}
+
+interface TableRun {
+  executionId: string;
+  sync: BulkSyncRow;
+  selection: BulkSyncSchemaRow;
+  schema: SchemaInfo;
+  namespace: string;
+  reader: TableReader;
+  writer: TableWriter;
+  resync: boolean;
+  test: boolean;
+  signal: AbortSignal;
+  log: (message: string, level?: 'info' | 'warn' | 'error', schemaId?: string | null) => Promise<void>;
+}
+
+async function runTable(core: Core, t: TableRun): Promise<void> {
+  const db = core.store.db;
+  const where = and(
+    eq(schemaExecutions.executionId, t.executionId),
+    eq(schemaExecutions.schemaId, t.selection.schemaId),
+  );
+  await db
+    .update(schemaExecutions)
+    .set({ status: 'running', startedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(where);
+  const columns = columnsOf(t.schema, t.selection, t.sync.normalizeNames);
+  const outputOf = (source: string) => columns.find((c) => c.source === source)?.name ?? source;
+  const primaryKey = t.schema.primaryKeys.filter((pk) => columns.some((c) => c.source === pk));
+  const cursorField = t.selection.trackingField ?? undefined;
+  const schemaId = t.selection.schemaId;
+  await t.log(
+    `table ${schemaId} → ${t.namespace ? `${t.namespace}.` : ''}${t.selection.outputName} started`,
+    'info',
+    schemaId,
+  );
+
+  if (t.test) {
+    const records = await openRecordLog(core.store, core.config.dataDir, {
+      executionId: t.executionId,
+      schemaId,
+      type: 'records',
+    });
+    let rows = 0;
+    try {
+      for await (const batch of t.reader.read({
+        schemaId,
+        columns,
+        primaryKey,
+        limit: testRunRowLimit,
+        signal: t.signal,
+      })) {
+        for (const row of batch) await records.write(Object.fromEntries(columns.map((c, i) => [c.name, row[i]])));
+        rows += batch.length;
+      }
+    } finally {
+      await records.close();
+    }
+    await db
+      .update(schemaExecutions)
+      .set({ status: 'completed', recordCount: rows, completedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(where);
+    await t.log(`table ${schemaId} test read ${rows} row(s); destination untouched`, 'info', schemaId);
+    return;
+  }
+
+  let result: LoadResult | undefined;
+  for (let attempt = 1; !result; attempt++) {
+    const errors = await openRecordLog(core.store, core.config.dataDir, {
+      executionId: t.executionId,
+      schemaId,
+      type: 'errors',
+    });
+    let progressed = 0;
+    try {
+      result = await copyTable({
+        reader: t.reader,
+        writer: t.writer,
+        target: {
+          syncId: t.sync.id,
+          schemaId,
+          namespace: t.namespace,
+          table: t.selection.outputName,
+          columns,
+          primaryKey: primaryKey.map(outputOf),
+          ...(cursorField ? { cursorColumn: outputOf(cursorField) } : {}),
+        },
+        read: { schemaId, columns, primaryKey },
+        mode: t.sync.mode,
+        resync: t.resync,
+        cursorField,
+        attemptId: `${randomBytes(3).toString('hex')}${attempt}`,
+        signal: t.signal,
+        onReject: (rejected) =>
+          errors.write({
+            record: Object.fromEntries(columns.map((c, i) => [c.name, rejected.row[i]])),
+            error: rejected.reason,
+          }),
+        onProgress: (rows) => {
+          progressed += rows;
+          if (progressed % 100_000 < rows)
+            void t.log(`table ${schemaId}: ${progressed} rows read`, 'info', schemaId);
+        },
+      });
+    } catch (error) {
+      if (t.signal.aborted || attempt >= tableAttempts || !isRetryable(error)) throw error;
+      await t.log(
+        `table ${schemaId} attempt ${attempt} failed (${errorMessage(error)}); retrying`,
+        'warn',
+        schemaId,
+      );
+      await db.update(schemaExecutions).set({ attempts: attempt }).where(where);
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    } finally {
+      await errors.close();
+    }
+  }
+  const status: ExecutionStatus = result.rejected > 0 ? 'completed_with_errors' : 'completed';
+  await db
+    .update(schemaExecutions)
+    .set({
+      status,
+      recordCount: result.rowsLoaded,
+      insertedCount: result.inserted,
+      updatedCount: result.updated,
+      errorCount: result.rejected,
+      completedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(where);
+  await t.log(
+    `table ${schemaId} finished: ${result.rowsLoaded} row(s) loaded (${result.inserted} inserted, ${result.updated} updated)` +
+      (result.rejected > 0 ? `, ${result.rejected} rejected (see the errors log)` : ''),
+    result.rejected > 0 ? 'warn' : 'info',
+    schemaId,
+  );
+}
+
+/** Column specs of the selected fields: all of them when the selection names none. */
+function columnsOf(schema: SchemaInfo, selection: BulkSyncSchemaRow, normalizeNames: string): ColumnSpec[] {
+  const chosen = selection.fields.length
+    ? schema.fields.filter((f) => selection.fields.find((c) => c.id === f.name)?.enabled !== false)
+    : schema.fields;
+  return chosen.map((field) => {
+    const config = selection.fields.find((c) => c.id === field.name);
+    return {
+      source: field.name,
+      name: config?.user_output_name ?? config?.output_name ?? outputNameOf(field.name, normalizeNames),
+      type: field.logicalType,
+      nullable: field.nullable,
+    };
+  });
+}
+
+async function introspect(core: Core, connectionId: string): Promise<SchemaInfo[]> {
+  const [cache] = await core.store.db
+    .select()
+    .from(connectionSchemaCaches)
+    .where(eq(connectionSchemaCaches.connectionId, connectionId));
+  if (cache?.refreshFinishedAt && cache.schemas.every((s) => s.fields.every((f) => f.logicalType)))
+    return cache.schemas;
+  return openConnectorById(core, connectionId, (connector) => connector.listSchemas());
+}
+
+/** Polls the execution: cancel requests abort the run or one table; each poll is also the heartbeat. */
+async function watch(
+  core: Core,
+  executionId: string,
+  run: AbortController,
+  tables: Map<string, AbortController>,
+) {
+  const [row] = await core.store.db
+    .update(executions)
+    .set({ heartbeatAt: sql`now()` })
+    .where(eq(executions.id, executionId))
+    .returning({ status: executions.status });
+  if (row?.status === 'canceling' || row?.status === 'canceled')
+    run.abort(new FerryError('conflict', 'canceled'));
+  const canceling = await core.store.db
+    .select({ schemaId: schemaExecutions.schemaId })
+    .from(schemaExecutions)
+    .where(and(eq(schemaExecutions.executionId, executionId), eq(schemaExecutions.status, 'canceling')));
+  for (const { schemaId } of canceling) tables.get(schemaId)?.abort(new FerryError('conflict', 'canceled'));
+}
+
+async function conclude(core: Core, executionId: string, canceled: boolean) {
+  const children = await core.store.db
+    .select()
+    .from(schemaExecutions)
+    .where(eq(schemaExecutions.executionId, executionId));
+  const failed = children.filter((c) => c.status === 'failed');
+  const rejected = children.reduce((sum, c) => sum + c.errorCount, 0);
+  const status: ExecutionStatus = canceled
+    ? 'canceled'
+    : failed.length > 0
+      ? 'failed'
+      : rejected > 0
+        ? 'completed_with_errors'
+        : 'completed';
+  const message =
+    failed.length > 0
+      ? `failed table(s): ${failed.map((f) => `${f.schemaId} (${f.statusMessage})`).join('; ')}`
+      : rejected > 0
+        ? `${rejected} row(s) rejected by the destination`
+        : null;
+  return finish(core, executionId, status, message);
+}
+
+async function finish(core: Core, executionId: string, status: ExecutionStatus, message: string | null) {
+  const db = core.store.db;
+  await db
+    .update(schemaExecutions)
+    .set({
+      status: status === 'canceled' ? 'canceled' : 'failed',
+      completedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(schemaExecutions.executionId, executionId),
+        inArray(schemaExecutions.status, ['created', 'queued', 'running', 'canceling']),
+      ),
+    );
+  const [totals] = await db
+    .select({
+      records: sql<number>`coalesce(sum(${schemaExecutions.recordCount}), 0)::bigint`,
+      errors: sql<number>`coalesce(sum(${schemaExecutions.errorCount}), 0)::bigint`,
+      warnings: sql<number>`coalesce(sum(${schemaExecutions.warningCount}), 0)::bigint`,
+    })
+    .from(schemaExecutions)
+    .where(eq(schemaExecutions.executionId, executionId));
+  await db
+    .update(executions)
+    .set({
+      status,
+      statusMessage: message,
+      recordCount: Number(totals?.records ?? 0),
+      errorCount: Number(totals?.errors ?? 0),
+      warningCount: Number(totals?.warnings ?? 0),
+      completedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(executions.id, executionId));
+  await appendConsoleLog(db, {
+    executionId,
+    schemaId: null,
+    level: status === 'completed' ? 'info' : status === 'canceled' ? 'warn' : 'error',
+    message: `execution ${status.replaceAll('_', ' ')}${message ? `: ${message}` : ''}`,
+  });
+  return { status };
+}
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof FerryError
+    ? error.code === 'connection_failed' || error.code === 'unavailable'
+    : true;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof FerryError ? error.message : error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,51 @@
+import { and, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Core } from '../services/context.ts';
+import { executions } from '../store/schema.ts';
+
+/** A run whose worker has not heartbeat for this long is taken to have lost its worker. */
+export const staleAfterSeconds = 60;
+/** Runs that lost their worker this many times end `interrupted` instead of being retried again. */
+export const maxRunAttempts = 3;
+
+/**
+ * Hands runs whose worker died (kill -9, lost machine) back to the queue, or ends them `interrupted`
+ * after `maxRunAttempts`. Each table is loaded atomically and its cursor lives with its data, so a
+ * retried run resumes from the last committed table state. `olderThanSeconds` 0 is for the embedded
+ * store at start-up, where no other process can hold a run.
+ */
+export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAfterSeconds): Promise<number> {
+  const orphaned = and(
+    inArray(executions.status, ['running', 'canceling']),
+    or(
+      isNull(executions.heartbeatAt),
+      lt(executions.heartbeatAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
+    ),
+  );
+  const interrupted = await core.store.db
+    .update(executions)
+    .set({
+      status: sql`case when ${executions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
+      statusMessage: 'the worker running this execution stopped and the retry limit was reached',
+      completedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(orphaned, sql`(${executions.attempt} >= ${maxRunAttempts} or ${executions.status} = 'canceling')`),
+    )
+    .returning({ id: executions.id });
+  const requeued = await core.store.db
+    .update(executions)
+    .set({ status: 'queued', statusMessage: 'retrying after its worker stopped', updatedAt: sql`now()` })
+    .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
+    .returning({ id: executions.id, organizationId: executions.organizationId });
+  for (const run of requeued) {
+    await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId: run.id });
+  }
+  if (requeued.length + interrupted.length > 0) {
+    core.log.warn(
+      { requeued: requeued.length, interrupted: interrupted.length },
+      'recovered runs of stopped workers',
+    );
+  }
+  return requeued.length;
+}

