@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { LogicalType, TableReader, TableWriter } from '../engine/bulk/contracts.ts';
 
 /** Field types of the Polytomic surface (`UtilFieldType`). */
 export type FieldType =
@@ -18,6 +19,8 @@ export interface FieldInfo {
   type: FieldType;
   nullable: boolean;
   isPrimaryKey: boolean;
+  /** Portable type used to create destination columns (see src/engine/bulk/contracts.ts). */
+  logicalType: LogicalType;
 }
 
 /** A table, view or file that a connection can read: a "schema" in Polytomic's words. */
@@ -62,4 +65,8 @@ export interface ConnectorType<Config extends Record<string, unknown> = Record<s
   /** Configuration keys that are secrets: encrypted at rest, redacted on the way out. */
   secretFields: readonly string[];
   open(config: Config): Promise<Connector>;
+  /** Bulk reads of whole tables (sources). */
+  openReader?(config: Config): Promise<TableReader>;
+  /** Bulk loads with staging, atomic swap/merge and cursor state (destinations). */
+  openWriter?(config: Config): Promise<TableWriter>;
 }

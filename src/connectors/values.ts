@@ -91,3 +91,40 @@ export const rowLimit = (limit: number): number =>
 
 /** Strips trailing semicolons and whitespace so the SQL can be wrapped as a subquery. */
 export const stripTrailingSemicolons = (sql: string): string => sql.trim().replace(/[;\s]+$/, '');
+
+/** Bulk reads (see src/engine/bulk/contracts.ts): a batch closes at this many rows or bytes, whichever first. */
+export const BATCH_ROWS = 5_000;
+export const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The reason an aborted read throws: the signal's reason (an AbortError DOMException by default). */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/**
+ * Keyset predicate "(c0, c1, ...) > (v0, v1, ...)" spelled without row values, for databases that lack
+ * them or do not use an index for them: `c0 >= v0 and (c0 > v0 or (c0 = v0 and (c1 > v1 or ...)))`.
+ * `columns` and `values` are SQL expressions, already quoted.
+ */
+export function keysetAfter(columns: readonly string[], values: readonly string[]): string {
+  const chain = (i: number): string => {
+    const greater = `${columns[i]} > ${values[i]}`;
+    return i === columns.length - 1
+      ? greater
+      : `(${greater} or (${columns[i]} = ${values[i]} and ${chain(i + 1)}))`;
+  };
+  if (columns.length === 0) return 'true';
+  return columns.length === 1 ? chain(0) : `${columns[0]} >= ${values[0]} and ${chain(0)}`;
+}
+
+/** `2024-01-02T03:04:05.120000Z` or `2024-01-02 03:04:05.12` → PostgreSQL text: space, trailing fraction zeros trimmed. */
+export function pgTimestampText(text: string, zone: '+00' | '' | 'keep'): string {
+  const m = /^(-?\d{4,}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+    text,
+  );
+  if (!m) return text;
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  const base = `${m[1]} ${m[2]}${fraction ? `.${fraction}` : ''}`;
+  if (zone === 'keep') return m[4] ? `${base}${m[4] === 'Z' ? '+00' : m[4].replace(/:?00$/, '')}` : base;
+  return `${base}${zone}`;
+}

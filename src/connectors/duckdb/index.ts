@@ -7,6 +7,8 @@ import { lockedDownOptions, readAll, runLimited } from '../duckdb-shared.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
 import type { Connector, ConnectorType, QueryResult, Row, SchemaInfo } from '../types.ts';
 import { fieldTypeOf, quoteIdent } from '../values.ts';
+import { duckdbLogicalType } from './logical-types.ts';
+import { openDuckdbWriter } from './writer.ts';
 
 const configSchema = z.object({
   path: z.string().trim().min(1),
@@ -131,6 +133,7 @@ class DuckdbConnector implements Connector {
           type: fieldTypeOf(String(row.data_type)),
           nullable: row.is_nullable === true,
           isPrimaryKey: schema.primaryKeys.includes(name),
+          logicalType: duckdbLogicalType(String(row.data_type)),
         });
       }
       return [...schemas.values()];
@@ -177,4 +180,5 @@ export const duckdbConnector: ConnectorType<DuckdbConfig> = {
   async open(config) {
     return new DuckdbConnector(parseConfig(configSchema, config));
   },
+  openWriter: (config) => openDuckdbWriter(parseConfig(configSchema, config)),
 };

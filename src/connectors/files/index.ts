@@ -3,10 +3,14 @@ import { extname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
+import { duckdbLogicalType } from '../duckdb/logical-types.ts';
 import { lockedDownOptions, readAll, runLimited } from '../duckdb-shared.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
 import type { Connector, ConnectorType, QueryResult, Row, SchemaInfo } from '../types.ts';
 import { fieldTypeOf, quoteIdent, quoteLiteral } from '../values.ts';
+import { readers } from './formats.ts';
+import { FilesReader } from './reader.ts';
+import { openParquetWriter } from './writer.ts';
 
 const configSchema = z.object({
   path: z.string().trim().min(1),
@@ -15,20 +19,6 @@ const configSchema = z.object({
 export type FilesConfig = z.infer<typeof configSchema>;
 
 const FIELD = 'configuration.path';
-
-/**
- * CSV columns never become DOUBLE: a decimal such as 12345678901234567890.1234567891 stays exact text
- * instead of being rounded. Integers that fit become BIGINT; everything else stays VARCHAR.
- */
-const CSV_TYPES = "['BOOLEAN', 'BIGINT', 'DATE', 'TIMESTAMP', 'TIMESTAMPTZ', 'VARCHAR']";
-
-const readers: Record<string, (path: string) => string> = {
-  '.csv': (path) =>
-    `read_csv_auto(${quoteLiteral(path)}, auto_type_candidates = ${CSV_TYPES}, allow_quoted_nulls = false)`,
-  '.jsonl': (path) => `read_json_auto(${quoteLiteral(path)}, format = 'newline_delimited')`,
-  '.ndjson': (path) => `read_json_auto(${quoteLiteral(path)}, format = 'newline_delimited')`,
-  '.parquet': (path) => `read_parquet(${quoteLiteral(path)})`,
-};
 
 interface DataFile {
   name: string;
@@ -116,6 +106,7 @@ class FilesConnector implements Connector {
         type: fieldTypeOf(String(column.column_type)),
         nullable: true,
         isPrimaryKey: false,
+        logicalType: duckdbLogicalType(String(column.column_type)),
       })),
     };
   }
@@ -183,10 +174,14 @@ class FilesConnector implements Connector {
 export const filesConnector: ConnectorType<FilesConfig> = {
   id: 'files',
   name: 'Files (CSV, JSONL, Parquet)',
-  capabilities: { source: true, destination: false },
+  capabilities: { source: true, destination: true },
   configSchema,
   secretFields: [],
   async open(config) {
     return new FilesConnector(parseConfig(configSchema, config));
   },
+  async openReader(config) {
+    return new FilesReader(parseConfig(configSchema, config));
+  },
+  openWriter: (config) => openParquetWriter(parseConfig(configSchema, config)),
 };

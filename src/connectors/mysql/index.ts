@@ -11,6 +11,8 @@ import {
   stripTrailingSemicolons,
   toJsonSafeRow,
 } from '../values.ts';
+import { mysqlLogicalType } from './logical-types.ts';
+import { MysqlReader } from './reader.ts';
 
 const configSchema = z.object({
   hostname: z.string().trim().min(1),
@@ -192,6 +194,7 @@ class MysqlConnector implements Connector {
           type: fieldTypeOf(remoteType),
           nullable: column.is_nullable === 'YES',
           isPrimaryKey: schema.primaryKeys.includes(column.column_name),
+          logicalType: mysqlLogicalType(remoteType),
         };
         schema.fields.push(field);
       }
@@ -270,5 +273,8 @@ export const mysqlConnector: ConnectorType<MysqlConfig> = {
   secretFields: ['password'],
   async open(config) {
     return new MysqlConnector(parseConfig(configSchema, config));
+  },
+  async openReader(config) {
+    return new MysqlReader(parseConfig(configSchema, config));
   },
 };

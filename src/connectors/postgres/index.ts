@@ -19,6 +19,9 @@ import {
   stripTrailingSemicolons,
   toJsonSafeRow,
 } from '../values.ts';
+import { postgresLogicalType } from './logical-types.ts';
+import { PostgresReader } from './reader.ts';
+import { openPostgresWriter } from './writer.ts';
 
 const configSchema = z.object({
   hostname: z.string().trim().min(1),
@@ -118,6 +121,7 @@ interface ColumnRow {
   remote_type: string | null;
   typname: string | null;
   typcategory: string | null;
+  base_type: string | null;
   nullable: boolean;
   pk_position: number | null;
 }
@@ -127,6 +131,8 @@ const INTROSPECTION_SQL = `
     format_type(a.atttypid, a.atttypmod) as remote_type,
     coalesce(bt.typname, t.typname)::text as typname,
     coalesce(bt.typcategory, t.typcategory)::text as typcategory,
+    format_type(coalesce(bt.oid, t.oid), case when bt.oid is null then a.atttypmod else t.typtypmod end)
+      as base_type,
     not coalesce(a.attnotnull, false) as nullable,
     array_position(pk.conkey, a.attnum) as pk_position
   from pg_catalog.pg_class c
@@ -167,6 +173,7 @@ function toSchemas(rows: ColumnRow[]): SchemaInfo[] {
       type: fieldType(row.typname ?? '', row.typcategory ?? ''),
       nullable: row.nullable,
       isPrimaryKey: row.pk_position !== null,
+      logicalType: postgresLogicalType(row.typname ?? '', row.typcategory ?? '', row.base_type ?? ''),
     };
     schema.fields.push(field);
     if (row.pk_position !== null) schema.pk.push([row.pk_position, row.column]);
@@ -302,4 +309,8 @@ export const postgresConnector: ConnectorType<PostgresConfig> = {
   async open(config) {
     return new PostgresConnector(parseConfig(configSchema, config));
   },
+  async openReader(config) {
+    return new PostgresReader(parseConfig(configSchema, config));
+  },
+  openWriter: (config) => openPostgresWriter(parseConfig(configSchema, config)),
 };

@@ -5,6 +5,8 @@ import { FerryError, notFound } from '../../domain/errors.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
 import type { Connector, ConnectorType, QueryResult, Row, SchemaInfo } from '../types.ts';
 import { fieldTypeOf, quoteIdent, rowLimit, toJsonSafeRow } from '../values.ts';
+import { sqliteLogicalType } from './logical-types.ts';
+import { SqliteReader } from './reader.ts';
 
 const configSchema = z.object({
   path: z.string().trim().min(1),
@@ -96,6 +98,7 @@ class SqliteConnector implements Connector {
         type: fieldTypeOf(column.type),
         nullable: column.notnull === 0 && column.pk === 0,
         isPrimaryKey: column.pk > 0,
+        logicalType: sqliteLogicalType(column.type),
       })),
     };
   }
@@ -170,5 +173,8 @@ export const sqliteConnector: ConnectorType<SqliteConfig> = {
   secretFields: [],
   async open(config) {
     return new SqliteConnector(parseConfig(configSchema, config));
+  },
+  async openReader(config) {
+    return new SqliteReader(parseConfig(configSchema, config));
   },
 };

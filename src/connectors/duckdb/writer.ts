@@ -1,0 +1,608 @@
+/**
+ * DuckDB file as a bulk-sync destination (and the staging machinery the Parquet destination reuses).
+ *
+ * The file is opened read-write only while loads run: one DuckDB instance per file in this process,
+ * shared by the concurrent loads of an execution and closed when the last one ends, so other
+ * processes (or the read-only source connector) can open the file between runs. Settings are the
+ * connector's locked-down ones: no extension downloads, no external file access.
+ *
+ * Each load appends its rows with the appender into a connection-local raw table (all VARCHAR: the
+ * PostgreSQL text of each value), then casts them into a staging table of its own
+ * (`_ferry_stage_<table>_<attempt>`, same schema, tagged with a comment) in one `INSERT ... SELECT`
+ * per batch. A refused batch (bad value for the type, NOT NULL, CHECK copied from the destination) is
+ * bisected until the refused rows are alone; they go to `onReject` with DuckDB's message.
+ * `commit()` runs ONE transaction: destination created or given its new columns, the staging rows
+ * deduplicated by key (greatest cursor, then last loaded), then snapshot: `DELETE` + `INSERT`
+ * (DuckDB's MVCC keeps readers on the old rows until commit), replicate: `UPDATE ... FROM` +
+ * `INSERT ... WHERE NOT EXISTS` (counts come straight from both), the cursor row in `_ferry_state`
+ * (same schema as the table, like the PostgreSQL destination), and the staging table dropped.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { FerryError } from '../../domain/errors.ts';
+import type {
+  ColumnSpec,
+  CursorPosition,
+  LoadResult,
+  LogicalType,
+  RejectedRow,
+  RowBatch,
+  TableLoad,
+  TableTarget,
+  TableWriter,
+} from '../../engine/bulk/contracts.ts';
+import { lockedDownOptions } from '../duckdb-shared.ts';
+import { connectionFailed, queryFailed } from '../errors.ts';
+import { quoteIdent, quoteLiteral } from '../values.ts';
+import type { DuckdbConfig } from './index.ts';
+
+/** DuckDB's DECIMAL holds at most 38 digits. */
+const MAX_DECIMAL_PRECISION = 38;
+
+/** LogicalType → DuckDB column type (the docs print this table). */
+export const duckdbColumnTypes = {
+  boolean: 'BOOLEAN',
+  int16: 'SMALLINT',
+  int32: 'INTEGER',
+  int64: 'BIGINT',
+  float32: 'FLOAT',
+  float64: 'DOUBLE',
+  decimal: 'DECIMAL(p,s) when p <= 38; VARCHAR (exact text) when wider or unconstrained',
+  text: 'VARCHAR',
+  uuid: 'UUID',
+  date: 'DATE',
+  time: 'TIME',
+  timestamp: 'TIMESTAMP',
+  timestamptz: 'TIMESTAMPTZ',
+  interval: 'INTERVAL',
+  json: 'JSON',
+  bytes: 'BLOB',
+} as const satisfies Record<LogicalType['kind'], string>;
+
+export function duckdbColumnType(type: LogicalType): string {
+  if (type.kind !== 'decimal') return duckdbColumnTypes[type.kind];
+  const { precision, scale } = type;
+  if (precision === undefined || precision < 1 || precision > MAX_DECIMAL_PRECISION) return 'VARCHAR';
+  if (scale !== undefined && (scale < 0 || scale > precision)) return 'VARCHAR';
+  return `DECIMAL(${precision},${scale ?? 0})`;
+}
+
+export const STAGE_PREFIX = '_ferry_stage_';
+const STATE_TABLE = '_ferry_state';
+const ORD = '_ferry_ord';
+const RAW = '_ferry_raw';
+
+export const stagingTableName = (table: string, attemptId: string) => `${STAGE_PREFIX}${table}_${attemptId}`;
+
+/** DuckDB errors that blame a row's values rather than the statement or the database. */
+const isRowError = (error: unknown) =>
+  /^(Conversion|Constraint|Invalid Input|Out of Range) Error/.test((error as Error)?.message ?? '');
+
+/** DuckDB messages end with the SQL that failed (`LINE 1: ...`): keep the message only. */
+export const duckdbMessage = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!;
+
+/** Serializes work: DDL and commits of concurrent loads on one DuckDB database. */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work, work);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/** `expr` (of DuckDB type `type`) as the PostgreSQL text of the value: the cursor's representation. */
+export function pgTextSql(expr: string, type: string): string {
+  const t = type.toUpperCase();
+  if (t === 'BOOLEAN') return `CASE WHEN ${expr} THEN 't' ELSE 'f' END`;
+  if (t === 'BLOB') return `'\\x' || lower(hex(${expr}))`;
+  return `CAST(${expr} AS VARCHAR)`;
+}
+
+/** The cast of a raw VARCHAR (PostgreSQL text) into a column of DuckDB type `type`. */
+export function fromTextSql(expr: string, type: string): string {
+  const t = type.toUpperCase();
+  if (t === 'VARCHAR') return expr;
+  if (t === 'BLOB')
+    return `CASE WHEN ${expr} IS NULL THEN NULL WHEN starts_with(${expr}, '\\x') THEN from_hex(substr(${expr}, 3))
+      ELSE error('invalid input syntax for type bytea: ' || ${expr}) END`;
+  return `CAST(${expr} AS ${type})`;
+}
+
+export interface StageColumn {
+  name: string;
+  type: string;
+  notNull: boolean;
+}
+
+export interface StageOptions {
+  connection: DuckDBConnection;
+  /** Quoted name of the staging table. */
+  stage: string;
+  /** Columns loaded, in batch order, with the staging table's types. */
+  columns: StageColumn[];
+  signal: AbortSignal;
+  onReject: (rejected: RejectedRow) => void;
+}
+
+/**
+ * Loads batches of text rows into a typed DuckDB staging table (which has an extra `_ferry_ord`
+ * column: the load order): appender into a connection-local raw table, then one cast `INSERT` per
+ * batch, bisected on refusal.
+ */
+export class DuckdbStageLoader {
+  readonly #o: StageOptions;
+  #ord = 0;
+  rows = 0;
+  rejected = 0;
+
+  constructor(options: StageOptions) {
+    this.#o = options;
+  }
+
+  async init(): Promise<void> {
+    const columns = this.#o.columns.map((_, i) => `c${i} VARCHAR`).join(', ');
+    await this.#o.connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (${columns}, ${ORD} BIGINT)`);
+  }
+
+  /** Runs `work`, interrupting the connection when the signal fires. */
+  async cancellable<T>(work: () => Promise<T>): Promise<T> {
+    const { signal, connection } = this.#o;
+    signal.throwIfAborted();
+    const onAbort = () => connection.interrupt();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await work();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async write(batch: RowBatch): Promise<void> {
+    if (batch.length === 0) return;
+    await this.cancellable(async () => {
+      const { connection } = this.#o;
+      const first = this.#ord;
+      const appender = await connection.createAppender(RAW, 'main', 'temp');
+      try {
+        for (const row of batch) {
+          for (let i = 0; i < this.#o.columns.length; i++) {
+            const value = row[i] ?? null;
+            if (value === null) appender.appendNull();
+            else appender.appendVarchar(value);
+          }
+          appender.appendBigInt(BigInt(this.#ord++));
+          appender.endRow();
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      try {
+        this.rows += await this.#insert(batch, first, first, this.#ord - 1);
+      } finally {
+        await connection.run(`DELETE FROM temp.main.${RAW}`);
+      }
+    });
+  }
+
+  /** Inserts the raw rows numbered `from`..`to` (`first` is the batch's first number). */
+  async #insert(batch: RowBatch, first: number, from: number, to: number): Promise<number> {
+    const { columns, stage, connection } = this.#o;
+    const names = columns.map((c) => quoteIdent(c.name)).join(', ');
+    const values = columns.map((c, i) => fromTextSql(`c${i}`, c.type)).join(', ');
+    try {
+      const result = await connection.run(
+        `INSERT INTO ${stage} (${names}, ${ORD}) SELECT ${values}, ${ORD} FROM temp.main.${RAW}
+         WHERE ${ORD} BETWEEN ${from} AND ${to}`,
+      );
+      return result.rowsChanged;
+    } catch (error) {
+      if (this.#o.signal.aborted || !isRowError(error)) throw error;
+      if (from === to) {
+        this.rejected++;
+        this.#o.onReject({ row: batch[from - first]!, reason: duckdbMessage(error) });
+        return 0;
+      }
+      const middle = Math.floor((from + to) / 2);
+      return (
+        (await this.#insert(batch, first, from, middle)) + (await this.#insert(batch, first, middle + 1, to))
+      );
+    }
+  }
+}
+
+interface Shared {
+  instance: DuckDBInstance;
+  refs: number;
+}
+
+/** One read-write instance per file in this process, open while loads use it. */
+const instances = new Map<string, Promise<Shared>>();
+const locks = new Map<string, Mutex>();
+
+async function acquire(path: string): Promise<DuckDBConnection> {
+  let shared = instances.get(path);
+  if (!shared) {
+    shared = DuckDBInstance.create(path, { ...lockedDownOptions }).then((instance) => ({
+      instance,
+      refs: 0,
+    }));
+    instances.set(path, shared);
+    shared.catch(() => instances.delete(path));
+  }
+  let handle: Shared;
+  try {
+    handle = await shared;
+  } catch (error) {
+    throw connectionFailed(`Could not open DuckDB file ${path} for writing`, error, {
+      field: 'configuration.path',
+    });
+  }
+  handle.refs++;
+  try {
+    return await handle.instance.connect();
+  } catch (error) {
+    await release(path);
+    throw connectionFailed(`Could not open DuckDB file ${path} for writing`, error);
+  }
+}
+
+async function release(path: string, connection?: DuckDBConnection): Promise<void> {
+  connection?.closeSync();
+  const shared = instances.get(path);
+  if (!shared) return;
+  const handle = await shared.catch(() => undefined);
+  if (!handle) return;
+  if (--handle.refs <= 0 && instances.get(path) === shared) {
+    instances.delete(path);
+    handle.instance.closeSync();
+  }
+}
+
+/**
+ * A connection on the writer's shared read-write instance of `path` (another connection in the same
+ * process can read while loads run; tests use it to watch atomicity). Call `release` when done.
+ */
+export async function borrowDuckdbConnection(
+  path: string,
+): Promise<{ connection: DuckDBConnection; release: () => Promise<void> }> {
+  const file = resolve(path);
+  const connection = await acquire(file);
+  return { connection, release: () => release(file, connection) };
+}
+
+const lockOf = (path: string) => {
+  let lock = locks.get(path);
+  if (!lock) {
+    lock = new Mutex();
+    locks.set(path, lock);
+  }
+  return lock;
+};
+
+const marker = (target: TableTarget) => `ferry staging ${JSON.stringify([target.syncId, target.table])}`;
+
+async function rows(connection: DuckDBConnection, sql: string, values?: (string | null)[]) {
+  const reader = await connection.runAndReadAll(sql, values as never);
+  return reader.getRowObjectsJson();
+}
+
+/** Columns of a table as DuckDB spells their types, or null when the table does not exist. */
+async function tableColumns(
+  connection: DuckDBConnection,
+  namespace: string,
+  table: string,
+): Promise<Map<string, { type: string; notNull: boolean }> | null> {
+  const found = await rows(
+    connection,
+    `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+     WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+    [namespace, table],
+  );
+  if (found.length === 0) return null;
+  return new Map(
+    found.map((c) => [
+      String(c.column_name),
+      { type: String(c.data_type), notNull: c.is_nullable === false },
+    ]),
+  );
+}
+
+class DuckdbTableWriter implements TableWriter {
+  readonly #path: string;
+
+  constructor(config: DuckdbConfig) {
+    this.#path = resolve(config.path);
+  }
+
+  async readCursor(target: TableTarget): Promise<CursorPosition | null> {
+    if (!existsSync(this.#path)) return null;
+    const connection = await acquire(this.#path);
+    try {
+      if ((await tableColumns(connection, target.namespace, target.table)) === null) return null;
+      if ((await tableColumns(connection, target.namespace, STATE_TABLE)) === null) return null;
+      const [row] = await rows(
+        connection,
+        `SELECT cursor_value, cursor_pk FROM ${quoteIdent(target.namespace)}.${STATE_TABLE}
+         WHERE sync_id = $1 AND schema_id = $2`,
+        [target.syncId, target.schemaId],
+      );
+      return row && row.cursor_value !== null
+        ? { value: String(row.cursor_value), pk: ((row.cursor_pk as string[] | null) ?? []).map(String) }
+        : null;
+    } catch (error) {
+      throw queryFailed(error);
+    } finally {
+      await release(this.#path, connection);
+    }
+  }
+
+  async begin(target: TableTarget, options: Parameters<TableWriter['begin']>[1]): Promise<TableLoad> {
+    options.signal.throwIfAborted();
+    const connection = await acquire(this.#path);
+    const load = new DuckdbLoad(this.#path, connection, target, options);
+    try {
+      await load.start();
+      return load;
+    } catch (error) {
+      await release(this.#path, connection);
+      if (options.signal.aborted) throw options.signal.reason;
+      throw queryFailed(new Error(duckdbMessage(error)));
+    }
+  }
+
+  async close(): Promise<void> {
+    // Loads release the file when they end.
+  }
+}
+
+type BeginOptions = Parameters<TableWriter['begin']>[1];
+
+class DuckdbLoad implements TableLoad {
+  readonly #path: string;
+  readonly #connection: DuckDBConnection;
+  readonly #target: TableTarget;
+  readonly #options: BeginOptions;
+  readonly #ns: string;
+  readonly #final: string;
+  readonly #stageName: string;
+  readonly #stage: string;
+  readonly #state: string;
+  #loader: DuckdbStageLoader | undefined;
+  /** Staging column types (the destination's where the column exists). */
+  #types = new Map<string, string>();
+  #done = false;
+
+  constructor(path: string, connection: DuckDBConnection, target: TableTarget, options: BeginOptions) {
+    this.#path = path;
+    this.#connection = connection;
+    this.#target = target;
+    this.#options = options;
+    this.#ns = quoteIdent(target.namespace);
+    this.#final = `${this.#ns}.${quoteIdent(target.table)}`;
+    this.#stageName = stagingTableName(target.table, options.attemptId);
+    this.#stage = `${this.#ns}.${quoteIdent(this.#stageName)}`;
+    this.#state = `${this.#ns}.${STATE_TABLE}`;
+  }
+
+  #run(sql: string, values?: (string | null)[]) {
+    return this.#connection.run(sql, values as never);
+  }
+
+  async start(): Promise<void> {
+    const target = this.#target;
+    await lockOf(this.#path).run(async () => {
+      await this.#run(`CREATE SCHEMA IF NOT EXISTS ${this.#ns}`);
+      await this.#run(
+        `CREATE TABLE IF NOT EXISTS ${this.#state} (sync_id VARCHAR NOT NULL, schema_id VARCHAR NOT NULL,
+           cursor_value VARCHAR, cursor_pk VARCHAR[], updated_at TIMESTAMPTZ NOT NULL)`,
+      );
+      const stale = await rows(
+        this.#connection,
+        `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()
+           AND schema_name = $1 AND starts_with(table_name, '${STAGE_PREFIX}') AND comment = $2`,
+        [target.namespace, marker(target)],
+      );
+      for (const { table_name } of stale)
+        await this.#run(`DROP TABLE IF EXISTS ${this.#ns}.${quoteIdent(String(table_name))}`);
+      // Staging: the destination's columns (types, NOT NULL, CHECK) plus the new ones, plus the load order.
+      const existing = await tableColumns(this.#connection, target.namespace, target.table);
+      const columns = new Map<string, { type: string; notNull: boolean }>(existing ?? []);
+      for (const column of target.columns)
+        if (!columns.has(column.name))
+          columns.set(column.name, { type: duckdbColumnType(column.type), notNull: false });
+      for (const name of target.primaryKey) {
+        const column = columns.get(name);
+        if (column) column.notNull = true;
+      }
+      const checks = existing
+        ? await rows(
+            this.#connection,
+            `SELECT constraint_text FROM duckdb_constraints() WHERE database_name = current_database()
+               AND schema_name = $1 AND table_name = $2 AND constraint_type = 'CHECK'`,
+            [target.namespace, target.table],
+          )
+        : [];
+      const ddl = [
+        ...[...columns].map(([name, c]) => `${quoteIdent(name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`),
+        `${ORD} BIGINT`,
+        ...checks.map((c) => String(c.constraint_text)),
+      ];
+      await this.#run(`CREATE TABLE ${this.#stage} (${ddl.join(', ')})`);
+      await this.#run(`COMMENT ON TABLE ${this.#stage} IS ${quoteLiteral(marker(target))}`);
+      this.#types = new Map([...columns].map(([name, c]) => [name, c.type]));
+    });
+    this.#loader = new DuckdbStageLoader({
+      connection: this.#connection,
+      stage: this.#stage,
+      columns: target.columns.map((c) => ({ name: c.name, type: this.#types.get(c.name)!, notNull: false })),
+      signal: this.#options.signal,
+      onReject: this.#options.onReject,
+    });
+    await this.#loader.init();
+  }
+
+  #check(): DuckdbStageLoader {
+    if (this.#done || !this.#loader) throw new Error('load already committed or aborted');
+    return this.#loader;
+  }
+
+  async write(batch: RowBatch): Promise<void> {
+    const loader = this.#check();
+    try {
+      await loader.write(batch);
+    } catch (error) {
+      if (this.#options.signal.aborted) throw error;
+      throw queryFailed(new Error(duckdbMessage(error)));
+    }
+  }
+
+  get #cursorColumn(): ColumnSpec | undefined {
+    const name = this.#target.cursorColumn;
+    return this.#options.mode === 'replicate' && name !== undefined
+      ? this.#target.columns.find((c) => c.name === name)
+      : undefined;
+  }
+
+  async commit(): Promise<LoadResult> {
+    const loader = this.#check();
+    try {
+      const result = await lockOf(this.#path).run(() => loader.cancellable(() => this.#commit(loader)));
+      this.#done = true;
+      await release(this.#path, this.#connection);
+      return result;
+    } catch (error) {
+      await this.#run('ROLLBACK').catch(() => {});
+      if (this.#options.signal.aborted) throw error;
+      throw queryFailed(new Error(duckdbMessage(error)));
+    }
+  }
+
+  async #commit(loader: DuckdbStageLoader): Promise<LoadResult> {
+    const target = this.#target;
+    const swap = this.#options.mode === 'snapshot' || this.#options.resync;
+    const pk = target.primaryKey.map(quoteIdent);
+    const columns = target.columns.map((c) => quoteIdent(c.name));
+    const cursor = this.#cursorColumn;
+    const latestFirst = [cursor ? `${quoteIdent(cursor.name)} DESC NULLS LAST` : null, `${ORD} DESC`]
+      .filter(Boolean)
+      .join(', ');
+    await this.#run('BEGIN TRANSACTION');
+    const existing = await tableColumns(this.#connection, target.namespace, target.table);
+    if (existing === null) {
+      const key = pk.length ? `, PRIMARY KEY (${pk.join(', ')})` : '';
+      const ddl = target.columns.map(
+        (c) =>
+          `${quoteIdent(c.name)} ${this.#types.get(c.name)}${target.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`,
+      );
+      await this.#run(`CREATE TABLE ${this.#final} (${ddl.join(', ')}${key})`);
+    } else {
+      for (const c of target.columns)
+        if (!existing.has(c.name))
+          await this.#run(
+            `ALTER TABLE ${this.#final} ADD COLUMN ${quoteIdent(c.name)} ${this.#types.get(c.name)}`,
+          );
+    }
+    const latest = pk.length
+      ? `SELECT * FROM ${this.#stage} QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY ${latestFirst}) = 1`
+      : `SELECT * FROM ${this.#stage}`;
+    await this.#run(`CREATE OR REPLACE TEMP TABLE _ferry_latest AS ${latest}`);
+    let inserted = 0;
+    let updated = 0;
+    const list = columns.join(', ');
+    if (swap) {
+      await this.#run(`DELETE FROM ${this.#final}`);
+      inserted = (await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest`))
+        .rowsChanged;
+    } else if (pk.length) {
+      const keySet = new Set(target.primaryKey);
+      const set = columns.filter((_, i) => !keySet.has(target.columns[i]!.name)).map((c) => `${c} = s.${c}`);
+      const match = pk.map((k) => `${this.#final}.${k} = s.${k}`).join(' AND ');
+      if (set.length)
+        updated = (
+          await this.#run(`UPDATE ${this.#final} SET ${set.join(', ')} FROM _ferry_latest s WHERE ${match}`)
+        ).rowsChanged;
+      else
+        updated = Number(
+          (
+            await rows(
+              this.#connection,
+              `SELECT count(*) AS n FROM _ferry_latest s WHERE EXISTS (SELECT 1 FROM ${this.#final} WHERE ${match})`,
+            )
+          )[0]!.n,
+        );
+      inserted = (
+        await this.#run(
+          `INSERT INTO ${this.#final} (${list}) SELECT ${columns.map((c) => `s.${c}`).join(', ')} FROM _ferry_latest s
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.#final} WHERE ${match})`,
+        )
+      ).rowsChanged;
+    } else {
+      inserted = (await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest`))
+        .rowsChanged;
+    }
+    let position: CursorPosition | null = null;
+    if (cursor) {
+      const c = quoteIdent(cursor.name);
+      const text = (name: string) => pgTextSql(quoteIdent(name), this.#types.get(name)!);
+      const [row] = await rows(
+        this.#connection,
+        `SELECT ${text(cursor.name)} AS value, [${target.primaryKey.map(text).join(', ')}]::VARCHAR[] AS pk
+         FROM _ferry_latest WHERE ${c} IS NOT NULL
+         ORDER BY ${[c, ...pk].map((k) => `${k} DESC`).join(', ')} LIMIT 1`,
+      );
+      position = row ? { value: String(row.value), pk: (row.pk as string[]).map(String) } : null;
+      const key = [target.syncId, target.schemaId];
+      if (position || swap) {
+        await this.#run(`DELETE FROM ${this.#state} WHERE sync_id = $1 AND schema_id = $2`, key);
+        if (position)
+          await this.#run(
+            `INSERT INTO ${this.#state} VALUES ($1, $2, $3, [${position.pk.map(quoteLiteral).join(', ')}]::VARCHAR[], now())`,
+            [...key, position.value],
+          );
+      } else {
+        const [stored] = await rows(
+          this.#connection,
+          `SELECT cursor_value, cursor_pk FROM ${this.#state} WHERE sync_id = $1 AND schema_id = $2`,
+          key,
+        );
+        position =
+          stored?.cursor_value != null
+            ? {
+                value: String(stored.cursor_value),
+                pk: ((stored.cursor_pk as string[] | null) ?? []).map(String),
+              }
+            : null;
+      }
+    }
+    await this.#run('DROP TABLE temp.main._ferry_latest');
+    await this.#run(`DROP TABLE ${this.#stage}`);
+    await this.#run('COMMIT');
+    return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      await this.#run('ROLLBACK').catch(() => {});
+      await lockOf(this.#path).run(() => this.#run(`DROP TABLE IF EXISTS ${this.#stage}`));
+    } catch {
+      // The next begin of this table removes the stale staging table.
+    } finally {
+      await release(this.#path, this.#connection);
+    }
+  }
+}
+
+/** Opens a DuckDB file destination: `openWriter` of the duckdb connector type. */
+export async function openDuckdbWriter(config: DuckdbConfig): Promise<TableWriter> {
+  if (!config.path)
+    throw new FerryError('validation_failed', 'DuckDB path is required', { field: 'configuration.path' });
+  return new DuckdbTableWriter(config);
+}

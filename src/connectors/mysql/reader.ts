@@ -1,0 +1,376 @@
+import mysql from 'mysql2';
+import { FerryError, notFound } from '../../domain/errors.ts';
+import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
+import { connectionFailed, queryFailed } from '../errors.ts';
+import { abortReason, BATCH_BYTES, BATCH_ROWS, keysetAfter, pgTimestampText, rowLimit } from '../values.ts';
+import type { MysqlConfig } from './index.ts';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const KILL_TIMEOUT_MS = 3_000;
+/** Rows the driver may buffer ahead of the consumer before it pauses the socket. */
+const HIGH_WATER_MARK = 1_000;
+/** The consumer may pause the stream this long (seconds) before the server gives up writing. */
+const NET_WRITE_TIMEOUT_S = 3_600;
+const BINARY_CHARSET = 63;
+/** Errors that mean the connection, not the SQL, failed: server shutdown, connection killed, server gone. */
+const CONNECTION_ERRNOS = new Set([1040, 1044, 1045, 1049, 1053, 1152, 1153, 1927, 2006, 2013]);
+
+const quoteIdent = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
+
+function isConnectionError(error: unknown): boolean {
+  const { errno, fatal, sqlState } = error as { errno?: unknown; fatal?: unknown; sqlState?: unknown };
+  if (fatal === true) return true;
+  if (typeof errno === 'number' && CONNECTION_ERRNOS.has(errno)) return true;
+  return sqlState === undefined && typeof errno !== 'number';
+}
+
+/** Column values as the driver hands them to us: text for most types, bytes where text could be binary. */
+const typeCast: mysql.TypeCast = (field) => {
+  switch (field.type) {
+    case 'BLOB':
+    case 'TINY_BLOB':
+    case 'MEDIUM_BLOB':
+    case 'LONG_BLOB':
+    case 'STRING':
+    case 'VAR_STRING':
+    case 'VARCHAR':
+    case 'GEOMETRY':
+    case 'JSON':
+    case 'BIT':
+    case 'ENUM':
+    case 'SET':
+      return field.buffer();
+    default:
+      return field.string();
+  }
+};
+
+type Converter = (value: string | Buffer) => string | null;
+
+const zeroDate = (text: string) => text.startsWith('0000-00-00') || /^\d{4}-(00-|\d{2}-00)/.test(text);
+
+/**
+ * Converter of one result column to the PostgreSQL text representation, from the column's metadata.
+ * Zero dates (`0000-00-00`), which no other database accepts, become NULL.
+ */
+function converterOf(field: mysql.FieldPacket): Converter {
+  const type = field.columnType;
+  const binary = field.characterSet === BINARY_CHARSET;
+  const T = mysql.Types;
+  switch (type) {
+    case T.TINY:
+      if (field.columnLength === 1) return (value) => (value === '0' ? 'f' : 't');
+      return (value) => value.toString();
+    case T.BIT:
+      if (field.columnLength === 1)
+        return (value) => ((value as Buffer).some((byte) => byte !== 0) ? 't' : 'f');
+      return (value) => BigInt(`0x${(value as Buffer).toString('hex') || '0'}`).toString();
+    case T.TIMESTAMP:
+      return (value) => (zeroDate(value as string) ? null : pgTimestampText(value as string, '+00'));
+    case T.DATETIME:
+      return (value) => (zeroDate(value as string) ? null : pgTimestampText(value as string, ''));
+    case T.DATE:
+    case T.NEWDATE:
+      return (value) => (zeroDate(value as string) ? null : (value as string));
+    case T.JSON:
+      return (value) => value.toString('utf8');
+    case T.GEOMETRY:
+      return (value) => `\\x${(value as Buffer).toString('hex')}`;
+    default:
+      // Numbers and times arrive as text; strings as bytes, which are binary data in binary columns.
+      if (binary) return (value) => (typeof value === 'string' ? value : `\\x${value.toString('hex')}`);
+      return (value) => (typeof value === 'string' ? value : value.toString('utf8'));
+  }
+}
+
+interface ColumnType {
+  data_type: string;
+  column_type: string;
+  numeric_precision: number | null;
+  numeric_scale: number | null;
+}
+
+/** SQL expression of a cursor/primary key value (PostgreSQL text) typed like its column. */
+function typedLiteral(column: ColumnType, text: string, quote: (value: string) => string): string {
+  const dataType = column.data_type.toLowerCase();
+  const unsigned = /unsigned/i.test(column.column_type);
+  switch (dataType) {
+    case 'tinyint':
+    case 'smallint':
+    case 'mediumint':
+    case 'int':
+    case 'integer':
+    case 'bigint':
+    case 'year':
+    case 'bit': {
+      const value = text === 't' ? '1' : text === 'f' ? '0' : text;
+      return `cast(${quote(value)} as ${unsigned || dataType === 'bit' ? 'unsigned' : 'signed'})`;
+    }
+    case 'decimal':
+    case 'numeric':
+      return `cast(${quote(text)} as decimal(${column.numeric_precision ?? 65},${column.numeric_scale ?? 0}))`;
+    case 'float':
+    case 'double':
+    case 'real':
+      return `cast(${quote(text)} as double)`;
+    case 'datetime':
+    case 'timestamp':
+      return `cast(${quote(text.replace(/(?:Z|[+-]\d{2}(?::?\d{2})?)$/, '').replace('T', ' '))} as datetime(6))`;
+    case 'date':
+      return `cast(${quote(text)} as date)`;
+    case 'time':
+      return `cast(${quote(text)} as time(6))`;
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+      return `unhex(${quote(text.replace(/^\\x/, ''))})`;
+    default:
+      return quote(text);
+  }
+}
+
+/** The SELECT of a read: exactly `request.columns`, keyset-filtered and ordered when incremental. */
+export function selectSql(
+  table: string,
+  types: Map<string, ColumnType>,
+  request: ReadRequest,
+  quote: (value: string) => string,
+): string {
+  const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
+  let sql = `select ${list || 'null'} from ${quoteIdent(table)}`;
+  const incremental = request.incremental;
+  if (incremental) {
+    const keys = [incremental.cursorField, ...request.primaryKey];
+    const typeOf = (name: string) => {
+      const type = types.get(name);
+      if (!type) throw new FerryError('query_failed', `column ${name} not found in ${table}`);
+      return type;
+    };
+    keys.forEach(typeOf);
+    // Rows without a cursor value have no position: incremental reads leave them out.
+    sql += ` where ${quoteIdent(incremental.cursorField)} is not null`;
+    const after = incremental.after;
+    if (after) {
+      const values = [after.value, ...after.pk];
+      if (values.length !== keys.length) {
+        throw new FerryError(
+          'validation_failed',
+          `cursor position has ${after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
+        );
+      }
+      const literals = keys.map((key, i) => typedLiteral(typeOf(key), values[i]!, quote));
+      sql += ` and ${keysetAfter(keys.map(quoteIdent), literals)}`;
+    }
+    sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+  }
+  if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
+  return sql;
+}
+
+/** Bulk reads of MySQL/MariaDB tables: one streaming query per read, on a connection of its own. */
+export class MysqlReader implements TableReader {
+  readonly #config: MysqlConfig;
+  readonly #connections = new Set<mysql.Connection>();
+
+  constructor(config: MysqlConfig) {
+    this.#config = config;
+  }
+
+  #options(): mysql.ConnectionOptions {
+    const config = this.#config;
+    return {
+      host: config.hostname,
+      port: config.port,
+      database: config.database,
+      user: config.username,
+      password: config.password ?? '',
+      ssl: config.ssl ? { rejectUnauthorized: false } : undefined,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      charset: 'utf8mb4',
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      multipleStatements: false,
+      rowsAsArray: true,
+      typeCast,
+    };
+  }
+
+  #failure(error: unknown): FerryError {
+    if (error instanceof FerryError) return error;
+    const { hostname, port, password } = this.#config;
+    if (isConnectionError(error)) {
+      return connectionFailed(`MySQL connection to ${hostname}:${port} failed during a bulk read`, error, {
+        secrets: [password],
+      });
+    }
+    return queryFailed(error, [password]);
+  }
+
+  async #connect(): Promise<mysql.Connection> {
+    const connection = mysql.createConnection(this.#options());
+    connection.on('error', () => {}); // reported through the running query
+    this.#connections.add(connection);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        connection.connect((error) => (error ? reject(error) : resolve())),
+      );
+    } catch (error) {
+      this.#connections.delete(connection);
+      connection.destroy();
+      const { hostname, port, password } = this.#config;
+      throw connectionFailed(`Could not connect to MySQL at ${hostname}:${port}`, error, {
+        secrets: [password],
+      });
+    }
+    const session = connection.promise();
+    try {
+      await session.query(`set time_zone = '+00:00', net_write_timeout = ${NET_WRITE_TIMEOUT_S}`);
+      // No statement time limit for bulk reads (MariaDB / MySQL spelling); the other one fails harmlessly.
+      await session.query('set max_statement_time = 0').catch(() => {});
+      await session.query('set max_execution_time = 0').catch(() => {});
+      return connection;
+    } catch (error) {
+      this.#drop(connection);
+      throw this.#failure(error);
+    }
+  }
+
+  async #columns(connection: mysql.Connection, table: string): Promise<Map<string, ColumnType>> {
+    const [rows] = await connection.promise().query<mysql.RowDataPacket[]>(
+      {
+        sql: `select column_name as column_name, data_type as data_type, column_type as column_type,
+              numeric_precision as numeric_precision, numeric_scale as numeric_scale
+            from information_schema.columns where table_schema = database() and table_name = ?`,
+        rowsAsArray: false,
+        typeCast: true,
+      },
+      [table],
+    );
+    const types = new Map<string, ColumnType>();
+    for (const row of rows) {
+      const get = (key: string) => row[key];
+      types.set(String(get('column_name')), {
+        data_type: String(get('data_type')),
+        column_type: String(get('column_type')),
+        numeric_precision: get('numeric_precision') === null ? null : Number(get('numeric_precision')),
+        numeric_scale: get('numeric_scale') === null ? null : Number(get('numeric_scale')),
+      });
+    }
+    return types;
+  }
+
+  /** Stops the connection's running query from a second connection, then closes the connection. */
+  async #drop(connection: mysql.Connection, kill = false): Promise<void> {
+    this.#connections.delete(connection);
+    if (kill) {
+      const killer = mysql.createConnection({ ...this.#options(), connectTimeout: KILL_TIMEOUT_MS });
+      killer.on('error', () => {});
+      const timer = setTimeout(() => killer.destroy(), KILL_TIMEOUT_MS);
+      try {
+        await killer.promise().query(`kill query ${Number(connection.threadId)}`);
+      } catch {
+        // Best effort: the closed socket stops the query when the server next writes.
+      } finally {
+        clearTimeout(timer);
+        killer.destroy();
+      }
+    }
+    connection.destroy();
+  }
+
+  async *read(request: ReadRequest): AsyncGenerator<RowBatch> {
+    const { signal } = request;
+    if (signal.aborted) throw abortReason(signal);
+    let connection: mysql.Connection | undefined;
+    let stream: ReturnType<mysql.Query['stream']> | undefined;
+    let done = false;
+    const onAbort = () => {
+      stream?.destroy();
+      if (connection) void this.#drop(connection, true);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      connection = await this.#connect();
+      if (signal.aborted) throw abortReason(signal);
+      const types = await this.#columns(connection, request.schemaId);
+      if (types.size === 0) throw notFound('Schema', request.schemaId);
+      const sql = selectSql(request.schemaId, types, request, (value) => connection!.escape(value));
+      const query = connection.query(sql);
+      let converters: Converter[] = [];
+      query.on('fields', (fields: mysql.FieldPacket[]) => {
+        converters = fields.map(converterOf);
+      });
+      stream = query.stream({ highWaterMark: HIGH_WATER_MARK });
+      // A query without a callback does not hear of a lost connection: the connection does.
+      const lost = stream;
+      connection.on('error', (error) => lost.destroy(error));
+      connection.on('end', () =>
+        lost.destroy(new Error('Connection lost: the server closed the connection')),
+      );
+      let batch: RowBatch = [];
+      let bytes = 0;
+      for await (const raw of stream as AsyncIterable<(string | Buffer | null)[]>) {
+        const row: (string | null)[] = new Array(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const value = raw[i];
+          if (value === null || value === undefined) row[i] = null;
+          else {
+            const text = converters[i]!(value);
+            row[i] = text;
+            if (text !== null) bytes += text.length;
+          }
+        }
+        batch.push(row);
+        if (batch.length >= BATCH_ROWS || bytes >= BATCH_BYTES) {
+          const full = batch;
+          batch = [];
+          bytes = 0;
+          yield full;
+          if (signal.aborted) throw abortReason(signal);
+        }
+      }
+      done = true;
+      if (batch.length > 0) yield batch;
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      throw this.#failure(error);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (connection && this.#connections.has(connection)) {
+        if (done) {
+          this.#connections.delete(connection);
+          await connection
+            .promise()
+            .end()
+            .catch(() => connection?.destroy());
+        } else await this.#drop(connection, true);
+      }
+    }
+  }
+
+  async estimateRows(schemaId: string): Promise<number | undefined> {
+    const connection = await this.#connect();
+    try {
+      const [rows] = await connection.promise().query<mysql.RowDataPacket[]>({
+        sql: 'select table_rows as n from information_schema.tables where table_schema = database() and table_name = ?',
+        rowsAsArray: true,
+        values: [schemaId],
+      });
+      const n = rows[0]?.[0];
+      return n === null || n === undefined ? undefined : Number(n);
+    } catch (error) {
+      throw this.#failure(error);
+    } finally {
+      await this.#drop(connection);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#connections].map((connection) => this.#drop(connection, true)));
+  }
+}

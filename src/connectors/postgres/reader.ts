@@ -1,0 +1,382 @@
+import { connect } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { FerryError, notFound } from '../../domain/errors.ts';
+import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
+import { connectionFailed, queryFailed } from '../errors.ts';
+import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, rowLimit } from '../values.ts';
+import type { PostgresConfig } from './index.ts';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const CANCEL_TIMEOUT_MS = 3_000;
+
+/**
+ * Session of a bulk read: the text output of every type is fixed (UTC, ISO dates, shortest exact
+ * floats, hex bytea), whatever the server or role defaults say.
+ */
+const SESSION_SQL = `set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres';
+  set extra_float_digits = 3; set bytea_output = 'hex'; set client_encoding = 'UTF8'`;
+
+interface Table {
+  schema: string;
+  name: string;
+  reltuples: number;
+  relkind: string;
+  /** Column name → `format_type` (`numeric(38,10)`, `timestamp with time zone`). */
+  types: Record<string, string>;
+}
+
+const TABLE_SQL = `
+  select n.nspname as schema, c.relname as name, c.reltuples::float8 as reltuples, c.relkind::text as relkind,
+    coalesce(json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) filter (where a.attname is not null),
+      '{}') as types
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  left join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname || '.' || c.relname = $1
+  group by n.nspname, c.relname, c.reltuples, c.relkind
+  limit 1`;
+
+/** Sends a protocol CancelRequest (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-CANCELING-REQUESTS). */
+function sendCancelRequest(host: string, port: number, processID: number, secretKey: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(), CANCEL_TIMEOUT_MS);
+    socket.on('error', () => {}); // best effort: the closed socket ends the backend too
+    socket.on('connect', () => {
+      const packet = Buffer.alloc(16);
+      packet.writeInt32BE(16, 0);
+      packet.writeInt32BE(80877102, 4); // the cancel request code
+      packet.writeInt32BE(processID, 8);
+      packet.writeInt32BE(secretKey, 12);
+      socket.end(packet);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** SQLSTATE classes that mean the connection, not the SQL, failed (57P01: terminated by an administrator). */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true; // socket errors, "terminated unexpectedly"
+  return /^(08|28|3D)/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code);
+}
+
+/** The rows of `COPY ... TO STDOUT` text format, in batches. Rows end at a raw `\n`; escaped newlines are `\n`. */
+export class CopyTextParser {
+  readonly #width: number;
+  #pending: Buffer | undefined;
+  #rows: RowBatch = [];
+  #bytes = 0;
+  readonly batches: RowBatch[] = [];
+
+  constructor(width: number) {
+    this.#width = width;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    let end = chunk.indexOf(10);
+    if (this.#pending && end !== -1) {
+      this.#line(Buffer.concat([this.#pending, chunk.subarray(0, end)]));
+      this.#pending = undefined;
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    while (end !== -1) {
+      this.#line(chunk.subarray(start, end));
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      // Copied: the socket's buffer must not be retained by a partial line.
+      this.#pending = this.#pending ? Buffer.concat([this.#pending, rest]) : Buffer.from(rest);
+    }
+  }
+
+  /** Closes the last batch; a partial line at the end of the stream is an error. */
+  end(): void {
+    if (this.#pending?.length) throw new Error('COPY stream ended in the middle of a row');
+    this.#flush();
+  }
+
+  #line(line: Buffer): void {
+    const fields = line.toString('utf8').split('\t');
+    if (fields.length !== this.#width && !(this.#width === 0 && fields.length === 1)) {
+      throw new Error(`COPY row has ${fields.length} fields, expected ${this.#width}`);
+    }
+    const row: (string | null)[] = new Array(this.#width);
+    for (let i = 0; i < this.#width; i++) {
+      const field = fields[i]!;
+      row[i] = field === '\\N' ? null : unescapeCopyText(field);
+    }
+    this.#rows.push(row);
+    this.#bytes += line.length + 1;
+    if (this.#rows.length >= BATCH_ROWS || this.#bytes >= BATCH_BYTES) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#rows.length === 0) return;
+    this.batches.push(this.#rows);
+    this.#rows = [];
+    this.#bytes = 0;
+  }
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** Undoes COPY text escaping: `\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, octal `\123`, hex `\x41`. */
+export function unescapeCopyText(field: string): string {
+  let slash = field.indexOf('\\');
+  if (slash === -1) return field;
+  let out = '';
+  let from = 0;
+  while (slash !== -1) {
+    out += field.slice(from, slash);
+    const c = field[slash + 1] ?? '';
+    let next = slash + 2;
+    const simple = SIMPLE_ESCAPES[c];
+    if (simple !== undefined) out += simple;
+    else if (c >= '0' && c <= '7') {
+      const digits = /^[0-7]{1,3}/.exec(field.slice(slash + 1, slash + 4))![0];
+      out += String.fromCharCode(Number.parseInt(digits, 8));
+      next = slash + 1 + digits.length;
+    } else if (c === 'x' && /^[0-9a-fA-F]/.test(field[slash + 2] ?? '')) {
+      const digits = /^[0-9a-fA-F]{1,2}/.exec(field.slice(slash + 2, slash + 4))![0];
+      out += String.fromCharCode(Number.parseInt(digits, 16));
+      next = slash + 2 + digits.length;
+    } else out += c; // `\\` and any other escaped character stand for themselves
+    from = next;
+    slash = field.indexOf('\\', from);
+  }
+  return out + field.slice(from);
+}
+
+/** The SELECT of a read: exactly `request.columns`, keyset-filtered and ordered when incremental. */
+export function selectSql(table: Table, request: ReadRequest, literal: (text: string) => string): string {
+  const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+  const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
+  let sql = `select ${list || 'null'} from ${qualified}`;
+  const incremental = request.incremental;
+  if (incremental) {
+    const keys = [incremental.cursorField, ...request.primaryKey];
+    const typeOf = (name: string) => {
+      const type = table.types[name];
+      if (!type)
+        throw new FerryError('query_failed', `column ${name} not found in ${table.schema}.${table.name}`);
+      return type;
+    };
+    keys.forEach(typeOf);
+    const cursor = quoteIdent(incremental.cursorField);
+    // Rows without a cursor value have no position: incremental reads leave them out.
+    sql += ` where ${cursor} is not null`;
+    const after = incremental.after;
+    if (after) {
+      const values = [after.value, ...after.pk];
+      if (values.length !== keys.length) {
+        throw new FerryError(
+          'validation_failed',
+          `cursor position has ${after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
+        );
+      }
+      const literals = keys.map((key, i) => `cast(${literal(values[i]!)} as ${typeOf(key)})`);
+      sql += ` and (${keys.map(quoteIdent).join(', ')}) > (${literals.join(', ')})`;
+    }
+    sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+  }
+  if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
+  return sql;
+}
+
+interface Session {
+  client: pg.Client;
+  table: Table;
+}
+
+/** The backend's BackendKeyData, kept by pg but not in its types. */
+const backendKey = (client: pg.Client) => client as unknown as { processID?: number; secretKey?: number };
+
+/** Bulk reads of PostgreSQL tables through `COPY (SELECT ...) TO STDOUT` on connections of their own. */
+export class PostgresReader implements TableReader {
+  readonly #config: PostgresConfig;
+  readonly #clients = new Set<pg.Client>();
+
+  constructor(config: PostgresConfig) {
+    this.#config = config;
+  }
+
+  #clientConfig(): pg.ClientConfig {
+    const config = this.#config;
+    return {
+      host: config.hostname,
+      port: config.port,
+      database: config.database,
+      user: config.username,
+      password: config.password ?? '',
+      ssl: config.ssl ? { rejectUnauthorized: false } : false,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: 'ferry-bulk-read',
+    };
+  }
+
+  #failure(error: unknown): FerryError {
+    if (error instanceof FerryError) return error;
+    const { hostname, port, password } = this.#config;
+    if (isConnectionError(error)) {
+      return connectionFailed(
+        `PostgreSQL connection to ${hostname}:${port} failed during a bulk read`,
+        error,
+        {
+          secrets: [password],
+        },
+      );
+    }
+    return queryFailed(error, [password]);
+  }
+
+  async #connect(schemaId: string): Promise<Session> {
+    const client = new pg.Client(this.#clientConfig());
+    client.on('error', () => {}); // reported through the query or stream that is running
+    this.#clients.add(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      this.#clients.delete(client);
+      const { hostname, port, password } = this.#config;
+      throw connectionFailed(`Could not connect to PostgreSQL at ${hostname}:${port}`, error, {
+        secrets: [password],
+      });
+    }
+    try {
+      await client.query(SESSION_SQL);
+      // PostgreSQL 14+: a backend notices a vanished client within a second even while it computes.
+      await client.query(`set client_connection_check_interval = 1000`).catch(() => {});
+      const table = (await client.query<Table>(TABLE_SQL, [schemaId])).rows[0];
+      if (!table) throw notFound('Schema', schemaId);
+      return { client, table };
+    } catch (error) {
+      this.#drop(client);
+      throw this.#failure(error);
+    }
+  }
+
+  /**
+   * Closes a connection at once. With `cancel`, its running query is cancelled first, the way libpq's
+   * PQcancel does it: a CancelRequest carrying the backend's secret key on a connection of its own (no
+   * login needed, and it can never hit another backend that reused the process id).
+   */
+  async #drop(client: pg.Client, cancel = false): Promise<void> {
+    if (!this.#clients.delete(client)) return;
+    const { processID, secretKey } = backendKey(client);
+    if (cancel && processID !== undefined && secretKey !== undefined) {
+      await sendCancelRequest(this.#config.hostname, this.#config.port, processID, secretKey);
+    }
+    client.connection.stream.destroy();
+  }
+
+  async #finish(client: pg.Client): Promise<void> {
+    this.#clients.delete(client);
+    await client.end().catch(() => {});
+  }
+
+  #copySql(session: Session, request: ReadRequest): string {
+    return `copy (${selectSql(session.table, request, (text) => session.client.escapeLiteral(text))}) to stdout`;
+  }
+
+  async *read(request: ReadRequest): AsyncGenerator<RowBatch> {
+    const { signal } = request;
+    if (signal.aborted) throw abortReason(signal);
+    let session: Session | undefined;
+    let stream: Readable | undefined;
+    let done = false;
+    const onAbort = () => {
+      stream?.destroy();
+      if (session) void this.#drop(session.client, true);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      session = await this.#connect(request.schemaId);
+      if (signal.aborted) throw abortReason(signal);
+      stream = session.client.query(copyTo(this.#copySql(session, request)));
+      const parser = new CopyTextParser(request.columns.length);
+      for await (const chunk of stream) {
+        parser.push(chunk as Buffer);
+        while (parser.batches.length > 0) {
+          yield parser.batches.shift()!;
+          if (signal.aborted) throw abortReason(signal);
+        }
+      }
+      parser.end();
+      done = true;
+      for (const batch of parser.batches) yield batch;
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      throw this.#failure(error);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (session) {
+        // Stopped early (error, abort, consumer break): the server may still be sending rows.
+        if (done) await this.#finish(session.client);
+        else await this.#drop(session.client, true);
+      }
+    }
+  }
+
+  copyText(request: ReadRequest): Readable {
+    const { signal } = request;
+    const out = new PassThrough();
+    let session: Session | undefined;
+    let cleaned = false;
+    const onAbort = () => out.destroy(abortReason(signal) as Error);
+    const cleanup = (ok: boolean) => {
+      if (cleaned) return;
+      cleaned = true;
+      signal.removeEventListener('abort', onAbort);
+      if (!session) return;
+      if (ok) void this.#finish(session.client);
+      else void this.#drop(session.client, true);
+    };
+    if (signal.aborted) {
+      process.nextTick(onAbort);
+      return out;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#connect(request.schemaId).then(
+      (opened) => {
+        session = opened;
+        if (out.destroyed) return cleanup(false);
+        const copy = opened.client.query(copyTo(this.#copySql(opened, request)));
+        copy.on('error', (error) => {
+          out.destroy(signal.aborted ? (abortReason(signal) as Error) : this.#failure(error));
+        });
+        // Closed by the consumer (fully read, destroyed, aborted): the connection goes with it.
+        out.on('close', () => cleanup(copy.readableEnded));
+        copy.pipe(out);
+      },
+      (error) => {
+        out.destroy(signal.aborted ? (abortReason(signal) as Error) : this.#failure(error));
+        cleanup(false);
+      },
+    );
+    return out;
+  }
+
+  async estimateRows(schemaId: string): Promise<number | undefined> {
+    const session = await this.#connect(schemaId);
+    try {
+      const { reltuples, relkind } = session.table;
+      return relkind === 'v' || reltuples < 0 ? undefined : Math.round(reltuples);
+    } finally {
+      await this.#finish(session.client);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#clients].map((client) => this.#drop(client, true)));
+  }
+}

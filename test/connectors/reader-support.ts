@@ -1,0 +1,118 @@
+/** Helpers of the bulk reader tests (test/connectors/*-reader.test.ts). */
+import assert from 'node:assert/strict';
+import type {
+  ColumnSpec,
+  LogicalType,
+  ReadRequest,
+  RowBatch,
+  TableReader,
+} from '../../src/engine/bulk/contracts.ts';
+
+export const text: LogicalType = { kind: 'text' };
+
+export function columns(names: string[]): ColumnSpec[] {
+  return names.map((name) => ({ source: name, name, type: text, nullable: true }));
+}
+
+export function request(schemaId: string, names: string[], extra: Partial<ReadRequest> = {}): ReadRequest {
+  return {
+    schemaId,
+    columns: columns(names),
+    primaryKey: [],
+    signal: new AbortController().signal,
+    ...extra,
+  };
+}
+
+export async function readAll(reader: TableReader, req: ReadRequest): Promise<RowBatch> {
+  const rows: RowBatch = [];
+  for await (const batch of reader.read(req)) rows.push(...batch);
+  return rows;
+}
+
+/**
+ * Incremental reads over a table whose cursor value is shared by many rows: starting from any position
+ * (here: in the middle of the shared values) returns exactly the rows after it, and reading in two steps
+ * (limit, then from the last row read) returns every row exactly once. `cursorIndex`/`pkIndexes` are
+ * the positions of the cursor and primary key columns in `req.columns`.
+ */
+export async function assertIncrementalSplits(
+  reader: TableReader,
+  req: ReadRequest,
+  cursorIndex: number,
+  pkIndexes: number[],
+  middle: number,
+): Promise<RowBatch> {
+  const all = await readAll(reader, {
+    ...req,
+    incremental: { cursorField: req.incremental!.cursorField, after: null },
+  });
+  const position = (row: (string | null)[]) => ({
+    value: row[cursorIndex]!,
+    pk: pkIndexes.map((i) => row[i]!),
+  });
+  const after = await readAll(reader, {
+    ...req,
+    incremental: { cursorField: req.incremental!.cursorField, after: position(all[middle]!) },
+  });
+  assert.deepEqual(
+    after,
+    all.slice(middle + 1),
+    'rows after a position in the middle of equal cursor values',
+  );
+  const first = await readAll(reader, {
+    ...req,
+    limit: middle + 1,
+    incremental: { cursorField: req.incremental!.cursorField, after: null },
+  });
+  const rest = await readAll(reader, {
+    ...req,
+    incremental: { cursorField: req.incremental!.cursorField, after: position(first.at(-1)!) },
+  });
+  const keys = [...first, ...rest].map((row) => JSON.stringify(pkIndexes.map((i) => row[i])));
+  assert.equal(new Set(keys).size, keys.length, 'no row read twice');
+  assert.deepEqual([...first, ...rest], all, 'two steps read every row once, in order');
+  return all;
+}
+
+/** Reads a large table, aborting after the first batch: `read` must throw the AbortError. */
+export async function assertAbortsAfterFirstBatch(reader: TableReader, req: Omit<ReadRequest, 'signal'>) {
+  const controller = new AbortController();
+  let batches = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const batch of reader.read({ ...req, signal: controller.signal })) {
+        assert.ok(batch.length > 0);
+        batches++;
+        if (batches === 1) controller.abort();
+      }
+    })(),
+    (error: Error) => error.name === 'AbortError',
+  );
+  assert.equal(batches, 1);
+}
+
+/** Reads everything, keeping only a count; returns the largest RSS growth seen (bytes). */
+export async function rssGrowthOfRead(
+  reader: TableReader,
+  req: ReadRequest,
+): Promise<{ rows: number; growth: number }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  let rows = 0;
+  for await (const batch of reader.read(req)) {
+    rows += batch.length;
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  return { rows, growth: peak - before };
+}
+
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail('condition not met in time');
+}
