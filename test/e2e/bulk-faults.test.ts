@@ -106,6 +106,45 @@ describe('bulk sync faults', () => {
     }
   });
 
+  it('isolates rows the destination rejects into the errors log and loads the rest', async () => {
+    const ferry = await startFerry();
+    try {
+      const { call, syncId } = await setUp(ferry, 'checked', ['public.small']);
+      const first = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      const done = (id: string) =>
+        until(
+          () => call('GET', `/api/bulk/syncs/${syncId}/executions/${id}`),
+          (e) => !['running', 'canceling', 'scheduled'].includes(e.status),
+          'the run',
+        );
+      assert.equal((await done(first.id)).status, 'completed');
+      await sql(destination.url, 'alter table checked.small add constraint small_qty check (qty < 90) not valid');
+      const second = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      const ended = await done(second.id);
+      assert.equal(ended.status, 'errors', JSON.stringify(ended));
+      assert.equal(ended.error_count, 11);
+      assert.equal(ended.schemas[0].record_count, 89);
+      const [loaded] = await sql(
+        destination.url,
+        'select count(*)::int as n, max(qty) as top from checked.small',
+      );
+      assert.deepEqual(loaded, { n: 89, top: 89 });
+      const logs = await call('GET', `/api/bulk/syncs/${syncId}/executions/${second.id}/logs`);
+      const errors = logs.files.find((f: any) => f.type === 'errors');
+      assert.equal(errors.records, 11);
+      const lines = (await (await fetch(`${ferry.url}${errors.url}`)).text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.ok(
+        lines.every((line) => line.record.qty >= 90 && /small_qty/.test(line.error)),
+        JSON.stringify(lines[0]),
+      );
+    } finally {
+      await ferry.stop();
+    }
+  });
+
   it('resumes a run whose worker was killed and converges to the source', async () => {
     const first = await startFerry();
     const { call, syncId } = await setUp(first, 'killed', ['public.big']);
