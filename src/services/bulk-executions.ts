@@ -194,7 +194,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
 
 /** `POST /api/bulk/syncs/{id}/cancel`: cancels the sync's active run, if any. */
 export async function cancelBulkSync(core: Core, actor: Actor, syncId: string) {
-  const sync = await getBulkSync(core, actor, syncId);
+  await getBulkSync(core, actor, syncId);
   const active = await activeExecution(core, syncId);
   if (!active) throw new FerryError('conflict', `bulk sync ${syncId} has no active execution`);
   return cancelBulkExecution(core, actor, syncId, active.id);
@@ -202,7 +202,7 @@ export async function cancelBulkSync(core: Core, actor: Actor, syncId: string) {
 
 /** Cancels one table of the active run; the rest of the run goes on. */
 export async function cancelBulkSchema(core: Core, actor: Actor, syncId: string, schemaId: string) {
-  const sync = await getBulkSync(core, actor, syncId);
+  await getBulkSync(core, actor, syncId);
   const active = await activeExecution(core, syncId);
   const updated = active
     ? await core.store.db

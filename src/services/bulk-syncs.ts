@@ -379,8 +379,9 @@ function schemaRow(
       });
     }
   };
-  (selection.fields ?? []).forEach((f, i) => checkField(f.id, `${field}.fields.${i}.id`));
-  (selection.filters ?? []).forEach((f, i) => checkField(f.field_id, `${field}.filters.${i}.field_id`));
+  for (const [i, f] of (selection.fields ?? []).entries()) checkField(f.id, `${field}.fields.${i}.id`);
+  for (const [i, f] of (selection.filters ?? []).entries())
+    checkField(f.field_id, `${field}.filters.${i}.field_id`);
   checkField(selection.trackingField, `${field}.tracking_field`);
   checkField(selection.partitionKey, `${field}.partition_key`);
   const enabled = selection.enabled ?? true;

@@ -195,7 +195,8 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
         limit: testRunRowLimit,
         signal: t.signal,
       })) {
-        for (const row of batch) await records.write(Object.fromEntries(columns.map((c, i) => [c.name, row[i]])));
+        for (const row of batch)
+          await records.write(Object.fromEntries(columns.map((c, i) => [c.name, row[i]])));
         rows += batch.length;
       }
     } finally {
