@@ -118,7 +118,10 @@ describe('bulk sync faults', () => {
           'the run',
         );
       assert.equal((await done(first.id)).status, 'completed');
-      await sql(destination.url, 'alter table checked.small add constraint small_qty check (qty < 90) not valid');
+      await sql(
+        destination.url,
+        'alter table checked.small add constraint small_qty check (qty < 90) not valid',
+      );
       const second = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
       const ended = await done(second.id);
       assert.equal(ended.status, 'errors', JSON.stringify(ended));

@@ -1,7 +1,8 @@
 import mysql from 'mysql2/promise';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
+import { serverConfigSchema } from '../server-config.ts';
 import type { Connector, ConnectorType, FieldInfo, QueryResult, Row, SchemaInfo } from '../types.ts';
 import {
   fieldTypeOf,
@@ -14,14 +15,7 @@ import {
 import { mysqlLogicalType } from './logical-types.ts';
 import { MysqlReader } from './reader.ts';
 
-const configSchema = z.object({
-  hostname: z.string().trim().min(1),
-  port: z.coerce.number().int().min(1).max(65535).default(3306),
-  database: z.string().min(1),
-  username: z.string().min(1),
-  password: z.string().optional(),
-  ssl: z.boolean().optional(),
-});
+const configSchema = serverConfigSchema(3306);
 
 export type MysqlConfig = z.infer<typeof configSchema>;
 

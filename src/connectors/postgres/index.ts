@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
+import { serverConfigSchema } from '../server-config.ts';
 import type {
   Connector,
   ConnectorType,
@@ -23,14 +24,7 @@ import { postgresLogicalType } from './logical-types.ts';
 import { PostgresReader } from './reader.ts';
 import { openPostgresWriter } from './writer.ts';
 
-const configSchema = z.object({
-  hostname: z.string().trim().min(1),
-  port: z.coerce.number().int().min(1).max(65535).default(5432),
-  database: z.string().min(1),
-  username: z.string().min(1),
-  password: z.string().optional(),
-  ssl: z.boolean().optional(),
-});
+const configSchema = serverConfigSchema(5432);
 
 export type PostgresConfig = z.infer<typeof configSchema>;
 

@@ -28,44 +28,39 @@ const consoleOut = (result: ConsoleEntries) => ({
 });
 
 export function executionLogRoutes(app: HttpApp): void {
-  app.openapi(
-    polytomicRoute({
-      method: 'get',
-      path: '/bulk/syncs/{syncId}/executions/{executionId}/consolelog',
-      tags,
-      summary: 'Console log of an execution: the newest entries, or those after a cursor',
-      request: { params: runParams, query: page },
-      responses: { 200: json(envelope(consoleLog)) },
-    }),
-    async (c) => {
-      const result = await logs.bulkConsoleLog(
-        c.var.core,
-        c.var.actor,
-        c.req.valid('param'),
-        c.req.valid('query'),
-      );
-      return c.json({ data: consoleOut(result) }, 200);
-    },
-  );
-  app.openapi(
-    polytomicRoute({
-      method: 'get',
-      path: '/bulk/syncs/{syncId}/executions/{executionId}/schemas/{schemaId}/consolelog',
-      tags,
-      summary: 'Console log of one table of an execution',
-      request: { params: runParams.extend({ schemaId: z.string().min(1).max(500) }), query: page },
-      responses: { 200: json(envelope(consoleLog)) },
-    }),
-    async (c) => {
-      const result = await logs.bulkConsoleLog(
-        c.var.core,
-        c.var.actor,
-        c.req.valid('param'),
-        c.req.valid('query'),
-      );
-      return c.json({ data: consoleOut(result) }, 200);
-    },
-  );
+  // The execution's console log and one table's share their handler: the table is the optional filter.
+  for (const [path, params, summary] of [
+    [
+      '/bulk/syncs/{syncId}/executions/{executionId}/consolelog',
+      runParams,
+      'Console log of an execution: the newest entries, or those after a cursor',
+    ],
+    [
+      '/bulk/syncs/{syncId}/executions/{executionId}/schemas/{schemaId}/consolelog',
+      runParams.extend({ schemaId: z.string().min(1).max(500) }),
+      'Console log of one table of an execution',
+    ],
+  ] as const) {
+    app.openapi(
+      polytomicRoute({
+        method: 'get',
+        path,
+        tags,
+        summary,
+        request: { params, query: page },
+        responses: { 200: json(envelope(consoleLog)) },
+      }),
+      async (c) => {
+        const result = await logs.bulkConsoleLog(
+          c.var.core,
+          c.var.actor,
+          c.req.valid('param'),
+          c.req.valid('query'),
+        );
+        return c.json({ data: consoleOut(result) }, 200);
+      },
+    );
+  }
   app.openapi(
     polytomicRoute({
       method: 'get',
