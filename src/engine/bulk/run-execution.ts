@@ -75,7 +75,7 @@ export async function runBulkExecution(
     writer = opened.writer;
     const namespace = String(sync.destinationConfiguration.schema ?? defaultNamespace[opened.typeId] ?? '');
     await log(
-      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? 'resync' : sync.mode}, attempt ${claimed.attempt + 1}): ${children.length} table(s)`,
+      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? 'resync' : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s)`,
     );
 
     const pending = children.filter(

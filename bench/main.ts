@@ -1,0 +1,37 @@
+/**
+ * `npm run bench -- <benchmark> [options]`: each benchmark prepares its own data, runs Ferry next to
+ * a baseline on the same data, prints one table and cleans up. Figures are reported, never asserted.
+ */
+import { parseArgs } from './support.ts';
+
+const benchmarks: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  bulk: {
+    summary:
+      'bulk syncs: PG→PG snapshot vs psql COPY pipe, replicate after 1% changed, MariaDB→PG vs pgloader, PG→DuckDB, peak RSS 1M vs N rows',
+    run: async (argv) => (await import('./bulk.ts')).runBulkBenchmark(argv),
+  },
+};
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- <benchmark> [options]',
+    '',
+    'benchmarks:',
+    ...Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(8)} ${b.summary}`),
+    '',
+    'options (bulk):',
+    '  --rows N        rows of the main table (default 5000000; or BENCH_ROWS)',
+    '  --small-rows N  rows of the second snapshot for the RSS comparison (default 1000000)',
+  ].join('\n');
+}
+
+const argv = process.argv.slice(2);
+const { words } = parseArgs(argv);
+const name = words[0];
+const benchmark = name === undefined ? undefined : benchmarks[name];
+if (!benchmark) {
+  if (name !== undefined && name !== 'help') console.error(`unknown benchmark: ${name}\n`);
+  console.error(usage());
+  process.exit(2);
+}
+process.exitCode = await benchmark.run(argv.slice(argv.indexOf(name!) + 1));
