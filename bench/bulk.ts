@@ -48,6 +48,8 @@ const POLL_MS = 200;
 /** Terminal words of the Polytomic bulk execution status. */
 const TERMINAL = new Set(['completed', 'errors', 'failed', 'canceled', 'interrupted']);
 const RSS_TARGET_MB = 300;
+/** A run still going after this long is canceled and reported failed, so the benchmark always ends. */
+const RUN_TIMEOUT_MS = 60 * 60 * 1000;
 
 interface Result {
   scenario: string;
@@ -58,6 +60,8 @@ interface Result {
   rssMb?: number;
   /** VmHWM of the same process just before the run was started (its startup and setup peak). */
   startRssMb?: number;
+  /** VmRSS of the same process when the run was started. */
+  rssAtStartMb?: number;
   check: string;
 }
 
@@ -67,6 +71,7 @@ interface FerryRun {
   recordCount: number | undefined;
   rssMb: number | undefined;
   startRssMb: number | undefined;
+  rssAtStartMb: number | undefined;
   execution: any;
 }
 
@@ -248,6 +253,7 @@ async function createBulkSync(
 /** Starts a run and polls it until terminal; time is from the start request to the terminal answer. */
 async function runBulkSync(h: FerryHandle, syncId: string): Promise<FerryRun> {
   const startRssMb = peakRssMb(h.pid);
+  const rssAtStartMb = peakRssMb(h.pid, 'VmRSS');
   // VmHWM from here on is this run's own peak, not the startup's (migrations of the embedded store).
   if (!resetPeakRss(h.pid)) log('  (could not reset VmHWM: the peak includes the startup)');
   const started = performance.now();
@@ -259,6 +265,10 @@ async function runBulkSync(h: FerryHandle, syncId: string): Promise<FerryRun> {
     await sleep(POLL_MS);
     execution = (await api(h, 'GET', `/api/bulk/syncs/${syncId}/executions/${execId}`)).data;
     if (h.child.exitCode !== null) throw new Error(`ferry exited with ${h.child.exitCode}`);
+    if (performance.now() - started > RUN_TIMEOUT_MS) {
+      await api(h, 'POST', `/api/bulk/syncs/${syncId}/executions/${execId}/cancel`).catch(() => undefined);
+      throw new Error(`run ${execId} still ${execution.status} after ${RUN_TIMEOUT_MS / 1000} s; canceled`);
+    }
     if (performance.now() - lastLogged > 30_000) {
       lastLogged = performance.now();
       const counts = (execution.schemas ?? [])
@@ -300,6 +310,7 @@ async function runBulkSync(h: FerryHandle, syncId: string): Promise<FerryRun> {
     recordCount: execution.record_count,
     rssMb,
     startRssMb,
+    rssAtStartMb,
     execution,
   };
 }
@@ -378,6 +389,7 @@ async function ferryPgSnapshot(ctx: Context, table: 't' | 't_small', rows: numbe
       target: table === 't' ? '≥ 0.70× pipe' : `RSS flat`,
       rssMb: run.rssMb,
       startRssMb: run.startRssMb,
+      rssAtStartMb: run.rssAtStartMb,
       check: ok ? checkCount(await pgCount(dst, `bench.${table}`).catch(() => undefined), rows) : failed(run),
     });
   });
@@ -410,6 +422,7 @@ async function ferryReplicate(ctx: Context): Promise<void> {
           : undefined,
       rssMb: full.rssMb,
       startRssMb: full.startRssMb,
+      rssAtStartMb: full.rssAtStartMb,
       check:
         full.status === 'completed'
           ? checkCount(await pgCount(dst, 'bench.t').catch(() => undefined), ctx.rows)
@@ -447,6 +460,7 @@ async function ferryReplicate(ctx: Context): Promise<void> {
       target: '≤ 5% of snapshot',
       rssMb: incremental.rssMb,
       startRssMb: incremental.startRssMb,
+      rssAtStartMb: incremental.rssAtStartMb,
       check,
     });
   });
@@ -465,29 +479,48 @@ async function pgloaderBaseline(ctx: Context): Promise<void> {
     });
     return;
   }
-  const dst = await freshPg(ctx.cleanup);
   const { config } = ctx.mysqlSource;
-  const command = `${binary} mysql://${config.username}@${config.hostname}:${config.port}/${config.database} '${dst.url}'`;
-  log(`baseline: ${command}`);
-  const result = await runShell(command);
-  const table = await findPgTable(dst, 't');
-  const count = table ? await pgCount(dst, table) : undefined;
-  if (result.code !== 0)
-    log(`pgloader exited ${result.code}:\n${(result.stdout + result.stderr).slice(-3000)}`);
-  ctx.results.push({
-    scenario,
-    rows: ctx.rows,
-    seconds: result.seconds,
-    ratio: '1.00×',
-    check: result.code === 0 ? checkCount(count, ctx.rows) : `FAILED: pgloader exit ${result.code}`,
-  });
-  await dst.drop();
+  const source = `mysql://${config.username}@${config.hostname}:${config.port}/${config.database}`;
+  // pgloader's defaults (1 GB SBCL heap, prefetch rows = 100000) can exhaust its heap on wide rows
+  // (dimitri/pgloader#962, #327): then it is run again with a bigger heap and a smaller prefetch.
+  const attempts = [
+    { label: scenario, options: '' },
+    {
+      label: 'MariaDB→PG: pgloader, 4 GB heap, prefetch 10000 (baseline)',
+      options: `--dynamic-space-size 4096 --with 'prefetch rows = 10000' `,
+    },
+  ];
+  for (const attempt of attempts) {
+    const dst = await freshPg(ctx.cleanup);
+    const command = `${binary} ${attempt.options}${source} '${dst.url}'`;
+    log(`baseline: ${command}`);
+    const result = await runShell(command);
+    const output = result.stdout + result.stderr;
+    const table = await findPgTable(dst, 't');
+    const count = table ? await pgCount(dst, table) : undefined;
+    await dst.drop();
+    if (result.code !== 0) log(`pgloader exited ${result.code}:\n${output.slice(-3000)}`);
+    const heapExhausted = result.code !== 0 && /Heap exhausted/i.test(output);
+    ctx.results.push({
+      scenario: attempt.label,
+      rows: ctx.rows,
+      seconds: result.code === 0 ? result.seconds : undefined,
+      ratio: result.code === 0 ? '1.00×' : undefined,
+      check:
+        result.code === 0
+          ? checkCount(count, ctx.rows)
+          : `pgloader failed: exit ${result.code} after ${formatSeconds(result.seconds)} s${heapExhausted ? ' (SBCL heap exhausted)' : ''}`,
+    });
+    if (!heapExhausted) return;
+  }
 }
 
 async function ferryMysqlToPg(ctx: Context): Promise<void> {
   const dst = await freshPg(ctx.cleanup);
   await dst.query('create schema bench');
-  const baseline = ctx.results.find((r) => r.scenario.startsWith('MariaDB→PG: pgloader') && r.seconds);
+  const baseline = ctx.results.find(
+    (r) => r.scenario.startsWith('MariaDB→PG: pgloader') && r.seconds !== undefined,
+  );
   await withFerry(ctx.cleanup, async (h) => {
     const source = await createConnection(h, 'bench mariadb', 'mysql', ctx.mysqlSource.config);
     const destination = await createConnection(h, 'bench destination', 'postgresql', dst.config);
@@ -509,6 +542,7 @@ async function ferryMysqlToPg(ctx: Context): Promise<void> {
       target: 'vs pgloader',
       rssMb: run.rssMb,
       startRssMb: run.startRssMb,
+      rssAtStartMb: run.rssAtStartMb,
       check: ok ? checkCount(await pgCount(dst, 'bench.t').catch(() => undefined), ctx.rows) : failed(run),
     });
   });
@@ -558,6 +592,7 @@ async function ferryPgToDuckdb(ctx: Context): Promise<void> {
     target: 'no baseline',
     rssMb: run?.rssMb,
     startRssMb: run?.startRssMb,
+    rssAtStartMb: run?.rssAtStartMb,
     check,
   });
   rmSync(dir, { recursive: true, force: true });
@@ -665,8 +700,9 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
         'rows/s',
         'ratio vs baseline',
         'target',
-        'peak RSS MB',
-        'RSS before run MB',
+        'peak RSS MB (run)',
+        'RSS at start MB',
+        'startup VmHWM MB',
         'check',
       ],
       ...results.map((r) => [
@@ -677,6 +713,7 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
         r.ratio ?? '—',
         r.target ?? '',
         r.rssMb === undefined ? '—' : r.rssMb.toFixed(0),
+        r.rssAtStartMb === undefined ? '—' : r.rssAtStartMb.toFixed(0),
         r.startRssMb === undefined ? '—' : r.startRssMb.toFixed(0),
         r.check.replace(/\s+/g, ' ').slice(0, 220),
       ]),
@@ -700,7 +737,8 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
   );
   console.log(
     'Peak RSS (run): VmHWM of the Ferry server process, reset (clear_refs) when the run starts and read when it ends;\n' +
-      'one fresh process per run (the replicate runs: one each). Startup VmHWM: the same process before the run.',
+      'one fresh process per run (the replicate runs: one each). RSS at start: VmRSS when the run starts.\n' +
+      'Startup VmHWM: the peak of the same process before the run (start, store migrations, setup requests).',
   );
   return failures === 0 ? 0 : 1;
 }
