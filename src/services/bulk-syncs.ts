@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { getConnectorType } from '../connectors/registry.ts';
 import type { SchemaInfo } from '../connectors/types.ts';
 import { FerryError, notFound } from '../domain/errors.ts';
+import { parseFilter } from '../domain/filters.ts';
 import { type Schedule, validateSchedule } from '../runner/schedule.ts';
 import {
   type BulkFieldConfig,
@@ -380,8 +381,10 @@ function schemaRow(
     }
   };
   for (const [i, f] of (selection.fields ?? []).entries()) checkField(f.id, `${field}.fields.${i}.id`);
-  for (const [i, f] of (selection.filters ?? []).entries())
+  for (const [i, f] of (selection.filters ?? []).entries()) {
     checkField(f.field_id, `${field}.filters.${i}.field_id`);
+    parseFilter(f, `${field}.filters.${i}`);
+  }
   checkField(selection.trackingField, `${field}.tracking_field`);
   checkField(selection.partitionKey, `${field}.partition_key`);
   const enabled = selection.enabled ?? true;

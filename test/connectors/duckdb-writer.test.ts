@@ -48,6 +48,7 @@ describe('duckdb writer', () => {
     options: Partial<{
       mode: 'snapshot' | 'replicate';
       resync: boolean;
+      rebuild: boolean;
       attemptId: string;
       signal: AbortSignal;
       rejected: RejectedRow[];
@@ -56,6 +57,7 @@ describe('duckdb writer', () => {
     writer.begin(target, {
       mode: options.mode ?? 'snapshot',
       resync: options.resync ?? false,
+      rebuild: options.rebuild ?? false,
       attemptId: options.attemptId ?? `a${++counter}`,
       signal: options.signal ?? new AbortController().signal,
       onReject: (row) => options.rejected?.push(row),
@@ -376,6 +378,20 @@ describe('duckdb writer', () => {
       { id: 1, a: 'a1 v2', gone: 'g1', b: '2024-01-01' },
       { id: 2, a: 'a2', gone: null, b: null },
     ]);
+    const rebuilt = await begin(evolved, { mode: 'replicate', resync: true, rebuild: true });
+    await rebuilt.write([['3', 'a3', '2024-02-02']]);
+    await rebuilt.commit();
+    assert.deepEqual(
+      await query('select id, a, b::varchar as b from main.evolve order by id'),
+      [{ id: 3, a: 'a3', b: '2024-02-02' }],
+      'a rebuild recreates the table from the source columns',
+    );
+    assert.deepEqual(
+      (await query(`select column_name from duckdb_columns() where table_name = 'evolve'`)).map(
+        (r) => r.column_name,
+      ),
+      ['id', 'a', 'b'],
+    );
   });
 
   it('isolates refused rows by bisecting, with DuckDB reasons, and loads the rest', async () => {

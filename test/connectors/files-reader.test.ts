@@ -8,6 +8,7 @@ import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { type TempDir, tempDir } from '../support/databases.ts';
 import {
   assertAbortsAfterFirstBatch,
+  assertFilters,
   assertIncrementalSplits,
   readAll,
   request,
@@ -39,6 +40,10 @@ describe('files table reader', () => {
       lines.push(`${i},${i % 2 === 0 ? 'a' : 'B'},${at},p${i}`);
     }
     writeFileSync(join(dir.path, 'events.csv'), `${lines.join('\n')}\n`);
+    writeFileSync(
+      join(dir.path, 'filtered.csv'),
+      "id,name,score,active\n1,alpha,10,true\n2,beta%,20,false\n3,,30,true\n4,gamma,,false\n5,it's,50,true\n",
+    );
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(
@@ -139,5 +144,9 @@ describe('files table reader', () => {
     assert.equal(rows, 1_000_000);
     t.diagnostic(`RSS growth: ${Math.round(growth / 1048576)} MB`);
     assert.ok(growth < 150 * 1024 * 1024, `RSS grew by ${Math.round(growth / 1048576)} MB`);
+  });
+
+  it('applies the table filters in the source query', async () => {
+    await assertFilters(reader, 'filtered.csv');
   });
 });

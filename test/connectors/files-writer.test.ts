@@ -48,6 +48,7 @@ describe('parquet files writer', () => {
     options: Partial<{
       mode: 'snapshot' | 'replicate';
       resync: boolean;
+      rebuild: boolean;
       attemptId: string;
       signal: AbortSignal;
       rejected: RejectedRow[];
@@ -56,6 +57,7 @@ describe('parquet files writer', () => {
     writer.begin(target, {
       mode: options.mode ?? 'snapshot',
       resync: options.resync ?? false,
+      rebuild: options.rebuild ?? false,
       attemptId: options.attemptId ?? `a${++counter}`,
       signal: options.signal ?? new AbortController().signal,
       onReject: (row) => options.rejected?.push(row),
@@ -174,6 +176,14 @@ describe('parquet files writer', () => {
     await crashed.abort();
     assert.deepEqual(hidden(), []);
     assert.deepEqual(await query(`select id from read_parquet(${file('snap.parquet')})`), [{ id: 13 }]);
+    const rebuilt = await begin(next, { resync: true, rebuild: true });
+    await rebuilt.write([['14', 'rebuilt']]);
+    await rebuilt.commit();
+    assert.deepEqual(
+      await query(`select * from read_parquet(${file('snap.parquet')})`),
+      [{ id: 14, name: 'rebuilt' }],
+      'a rebuild writes the source columns only',
+    );
   });
 
   it('merges replicate loads by key with an atomic rename and keeps the cursor in _ferry_state.json', async () => {

@@ -6,6 +6,7 @@ import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createMysqlDatabase, type MysqlTestConfig, type TestDatabase } from '../support/databases.ts';
 import {
   assertAbortsAfterFirstBatch,
+  assertFilters,
   assertIncrementalSplits,
   eventually,
   readAll,
@@ -56,6 +57,9 @@ describe('mysql table reader', () => {
          if(seq between 100 and 799, '2024-01-01 00:00:00.000001', '2024-01-02' + interval seq microsecond),
          md5(seq) from seq_1_to_1000`,
       `insert into events values (5000, 'x', null, null, 'no cursor')`,
+      'create table filtered (id int primary key, name text, score decimal(10,2), active tinyint(1))',
+      `insert into filtered values (1, 'alpha', 10, 1), (2, 'beta%', 20, 0), (3, null, 30, 1),
+        (4, 'gamma', null, 0), (5, 'it''s', 50, 1)`,
       `create view big as select seq as id, md5(seq) as s, now(6) as at, seq * 1.5 as n from seq_1_to_2000000`,
       `analyze table events`,
     ])
@@ -208,5 +212,9 @@ describe('mysql table reader', () => {
     assert.equal(rows, 1_000_000);
     t.diagnostic(`RSS growth: ${Math.round(growth / 1048576)} MB`);
     assert.ok(growth < 150 * 1024 * 1024, `RSS grew by ${Math.round(growth / 1048576)} MB`);
+  });
+
+  it('applies the table filters in the source query', async () => {
+    await assertFilters(reader, 'filtered');
   });
 });

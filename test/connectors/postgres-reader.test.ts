@@ -7,6 +7,7 @@ import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import {
   assertAbortsAfterFirstBatch,
+  assertFilters,
   assertIncrementalSplits,
   eventually,
   readAll,
@@ -57,6 +58,9 @@ describe('postgresql table reader', () => {
              else '2024-01-01'::timestamptz + g * interval '1 microsecond' + interval '1 day' end, md5(g::text)
         from generate_series(1, 1000) g;
       insert into events values (5000, 'x', null, 'no cursor');
+      create table filtered (id int primary key, name text, score numeric, active boolean);
+      insert into filtered values (1, 'alpha', 10, true), (2, 'beta%', 20, false), (3, null, 30, true),
+        (4, 'gamma', null, false), (5, 'it''s', 50, true);
       create table wide as select ${Array.from({ length: 300 }, (_, i) => `'v${i}'::text as c${i}`).join(', ')},
         repeat('x', 2500000) as big from generate_series(1, 3);
       create view big as select g as id, md5(g::text) as s, now() as at, g * 1.5 as n
@@ -241,5 +245,9 @@ describe('postgresql table reader', () => {
     assert.equal(rows, 1_000_000);
     t.diagnostic(`RSS growth: ${Math.round(growth / 1048576)} MB`);
     assert.ok(growth < 150 * 1024 * 1024, `RSS grew by ${Math.round(growth / 1048576)} MB`);
+  });
+
+  it('applies the table filters in the source query', async () => {
+    await assertFilters(reader, 'public.filtered');
   });
 });

@@ -116,3 +116,39 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
   }
   assert.fail('condition not met in time');
 }
+
+/**
+ * Each filter function selects exactly the expected rows of the `filtered` table
+ * (id, name, score, active) = (1 alpha 10 t) (2 beta% 20 f) (3 NULL 30 t) (4 gamma NULL f) (5 it's 50 t): comparisons cast
+ * their text values to the column type, Inequality keeps NULLs, LIKE wildcards in values are literal.
+ */
+export async function assertFilters(reader: TableReader, schemaId: string): Promise<void> {
+  const cases: [ReadRequest['filters'], number[]][] = [
+    [[{ field: 'name', fn: 'Equality', value: 'alpha' }], [1]],
+    [[{ field: 'name', fn: 'Inequality', value: 'alpha' }], [2, 3, 4, 5]],
+    [[{ field: 'name', fn: 'IsNull' }], [3]],
+    [[{ field: 'score', fn: 'IsNotNull' }], [1, 2, 3, 5]],
+    [[{ field: 'score', fn: 'GreaterThan', value: '20' }], [3, 5]],
+    [[{ field: 'score', fn: 'LessThanEqual', value: '20' }], [1, 2]],
+    [[{ field: 'score', fn: 'Between', from: '10', to: '30' }], [1, 2, 3]],
+    [[{ field: 'id', fn: 'Equality', value: '2' }], [2]],
+    [[{ field: 'name', fn: 'StringContains', value: '%' }], [2]],
+    [[{ field: 'name', fn: 'StringStartsWith', value: 'g' }], [4]],
+    [[{ field: 'name', fn: 'StringEndsWith', value: "'s" }], [5]],
+    [[{ field: 'name', fn: 'StringOneOf', values: ['alpha', "it's"] }], [1, 5]],
+    [[{ field: 'active', fn: 'True' }], [1, 3, 5]],
+    [[{ field: 'active', fn: 'False' }], [2, 4]],
+    [
+      [
+        { field: 'active', fn: 'True' },
+        { field: 'score', fn: 'GreaterThan', value: '10' },
+      ],
+      [3, 5],
+    ],
+  ];
+  for (const [filters, expected] of cases) {
+    const rows = await readAll(reader, request(schemaId, ['id'], { filters }));
+    const ids = rows.map((row) => Number(row[0])).sort((a, b) => a - b);
+    assert.deepEqual(ids, expected, JSON.stringify(filters));
+  }
+}

@@ -6,6 +6,7 @@ import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { type TempDir, tempDir } from '../support/databases.ts';
 import {
   assertAbortsAfterFirstBatch,
+  assertFilters,
   assertIncrementalSplits,
   readAll,
   request,
@@ -39,6 +40,9 @@ new line back\\slash', '{"a": [1, {"b": null}], "s": "é"}', x'00ff10', 1, 0.1, 
              else strftime('%Y-%m-%d %H:%M:%f', '2024-01-02', '+' || x || ' seconds') end,
         hex(randomblob(8)) from g;
       insert into events values (5000, 'x', null, 'no cursor');
+      create table filtered (id integer primary key, name text, score numeric, active boolean);
+      insert into filtered values (1, 'alpha', 10, 1), (2, 'beta%', 20, 0), (3, null, 30, 1),
+        (4, 'gamma', null, 0), (5, 'it''s', 50, 1);
       create view big as with recursive g(x) as (select 1 union all select x + 1 from g where x < 2000000)
         select x as id, hex(randomblob(16)) as s, x * 1.5 as n from g;`);
     db.close();
@@ -143,5 +147,9 @@ new line back\\slash', '{"a": [1, {"b": null}], "s": "é"}', x'00ff10', 1, 0.1, 
     assert.equal(rows, 1_000_000);
     t.diagnostic(`RSS growth: ${Math.round(growth / 1048576)} MB`);
     assert.ok(growth < 150 * 1024 * 1024, `RSS grew by ${Math.round(growth / 1048576)} MB`);
+  });
+
+  it('applies the table filters in the source query', async () => {
+    await assertFilters(reader, 'filtered');
   });
 });

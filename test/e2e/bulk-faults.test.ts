@@ -106,6 +106,91 @@ describe('bulk sync faults', () => {
     }
   });
 
+  it('cancels one table of a run: the others complete, the canceled table is untouched', async () => {
+    const ferry = await startFerry();
+    try {
+      const { call, syncId } = await setUp(ferry, 'one_canceled', ['public.big', 'public.small']);
+      const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      const read = () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`);
+      await until(
+        read,
+        (e) => e.schemas.some((s: any) => s.schema === 'public.big' && s.status === 'running'),
+        'the big table running',
+      );
+      await call('POST', `/api/bulk/syncs/${syncId}/schemas/public.big/cancel`);
+      const ended = await until(
+        read,
+        (e) => !['running', 'canceling', 'scheduled'].includes(e.status),
+        'the run',
+      );
+      const byTable = Object.fromEntries(ended.schemas.map((s: any) => [s.schema, s.status]));
+      assert.deepEqual(
+        byTable,
+        { 'public.big': 'canceled', 'public.small': 'completed' },
+        JSON.stringify(ended),
+      );
+      assert.match(ended.status_message, /canceled table\(s\): public\.big/);
+      const [tables] = await sql(
+        destination.url,
+        `select to_regclass('one_canceled.big') is null as big_absent,
+                (select count(*)::int from one_canceled.small) as small_rows`,
+      );
+      assert.deepEqual(tables, { big_absent: true, small_rows: 100 });
+    } finally {
+      await ferry.stop();
+    }
+  });
+
+  it('retries a table whose source connection drops mid-copy and loads it exactly once', async () => {
+    const ferry = await startFerry();
+    try {
+      const { call, syncId } = await setUp(ferry, 'dropped', ['public.big']);
+      const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      const read = () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`);
+      await until(read, (e) => e.schemas[0]?.status === 'running', 'the table running');
+      // Every session on the source database ends: the COPY being read loses its connection.
+      await until(
+        async () =>
+          (
+            await sql(
+              source.url,
+              `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+                where datname = current_database() and pid <> pg_backend_pid() and query ilike 'copy%'`,
+            )
+          )[0].n,
+        (n) => n > 0,
+        'the source COPY to be terminated',
+      );
+      const ended = await until(
+        read,
+        (e) => !['running', 'canceling', 'scheduled'].includes(e.status),
+        'the run',
+      );
+      assert.equal(ended.status, 'completed', JSON.stringify(ended));
+      const [loaded] = await sql(
+        destination.url,
+        'select count(*)::int as n, count(distinct id)::int as d from dropped.big',
+      );
+      assert.deepEqual(loaded, { n: 1_500_000, d: 1_500_000 });
+      const messages: string[] = [];
+      for (let after = '0'; ; ) {
+        const page = await call(
+          'GET',
+          `/api/bulk/syncs/${syncId}/executions/${run.id}/consolelog?limit=50&after=${after}`,
+        );
+        if (page.entries.length === 0) break;
+        messages.push(...page.entries.map((e: any) => e.message));
+        after = page.next_cursor;
+      }
+      assert.ok(
+        messages.some((m) => /attempt 1 failed .*retrying/.test(m)),
+        `the console log shows the failed attempt and the retry: ${messages.join(' | ')}`,
+      );
+    } finally {
+      await ferry.stop();
+    }
+  });
+
   it('isolates rows the destination rejects into the errors log and loads the rest', async () => {
     const ferry = await startFerry();
     try {

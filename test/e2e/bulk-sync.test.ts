@@ -83,7 +83,9 @@ describe('bulk syncs end to end', () => {
       source.url,
       `${fidelityTable}; ${fidelityRows};
       create table events (id int primary key, kind text not null, at timestamptz not null);
-      insert into events select g, 'k' || (g % 7), timestamp '2024-01-01' + (g / 100) * interval '1 hour' from generate_series(1, 5000) g;`,
+      insert into events select g, 'k' || (g % 7), timestamp '2024-01-01' + (g / 100) * interval '1 hour' from generate_series(1, 5000) g;
+      create table modes (id int primary key, v text, updated_at timestamptz not null);
+      insert into modes select g, 'v' || g, '2024-01-01' from generate_series(1, 5) g;`,
     );
     sourceId = (
       await sdk.connections.create({ name: 'src', type: 'postgresql', configuration: source.config })
@@ -188,6 +190,94 @@ describe('bulk syncs end to end', () => {
     );
   });
 
+  it('applies table filters in the source query', async () => {
+    const sync = (
+      await sdk.bulkSync.create({
+        name: 'pg filtered',
+        source_connection_id: sourceId,
+        destination_connection_id: destinationId,
+        mode: 'snapshot',
+        destination_configuration: { schema: 'filtered' },
+        schedule: { frequency: 'manual' },
+        schemas: [
+          {
+            id: 'public.events',
+            filters: [
+              { field_id: 'kind', function: 'StringOneOf', value: ['k1', 'k2'] },
+              { field_id: 'id', function: 'LessThanEqual', value: 1000 },
+            ],
+          },
+        ] as never,
+      })
+    ).data!;
+    const done = await waitFor(sync.id!, (await sdk.bulkSync.start(sync.id!)).data!.id!);
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    const expected = await query(
+      source.url,
+      `select id from events where kind in ('k1', 'k2') and id <= 1000 order by id`,
+    );
+    assert.ok(expected.length > 0 && expected.length < 1000);
+    assert.equal(done.record_count, expected.length);
+    assert.deepEqual(await query(destination.url, 'select id from filtered.events order by id'), expected);
+  });
+
+  it('resync modes: refetch merges every row, resync replaces rows, rebuild also recreates the table', async () => {
+    const sync = (
+      await sdk.bulkSync.create({
+        name: 'pg resync modes',
+        source_connection_id: sourceId,
+        destination_connection_id: destinationId,
+        mode: 'replicate',
+        destination_configuration: { schema: 'modes' },
+        schedule: { frequency: 'manual' },
+        schemas: [{ id: 'public.modes', tracking_field: 'updated_at' }] as never,
+      })
+    ).data!;
+    const run = async (request: Record<string, unknown>) => {
+      const started = (await sdk.bulkSync.start(sync.id!, request)).data!;
+      const done = await waitFor(sync.id!, started.id!);
+      assert.equal(done.status, 'completed', JSON.stringify(done));
+      return query(destination.url, 'select id, v from modes.modes order by id');
+    };
+    await run({});
+    // Changes the cursor cannot see: a value changed without moving updated_at, and a row deleted.
+    // A user column added to the destination table, too.
+    await query(source.url, `update modes set v = 'changed' where id = 2; delete from modes where id = 3`);
+    await query(destination.url, 'alter table modes.modes add column note text');
+    assert.equal((await run({})).find((r) => r.id === 2)!.v, 'v2', 'a normal run continues from the cursor');
+    const refetched = await run({ resync_mode: 'refetch' });
+    assert.deepEqual(
+      refetched.map((r) => [r.id, r.v]),
+      [
+        [1, 'v1'],
+        [2, 'changed'],
+        [3, 'v3'],
+        [4, 'v4'],
+        [5, 'v5'],
+      ],
+      'refetch re-reads every row and merges it: deleted rows stay',
+    );
+    const columns = () =>
+      query(
+        destination.url,
+        `select column_name from information_schema.columns where table_schema = 'modes' and table_name = 'modes'
+          order by ordinal_position`,
+      ).then((rows) => rows.map((r) => r.column_name));
+    const resynced = await run({ resync_mode: 'resync' });
+    assert.deepEqual(
+      resynced.map((r) => r.id),
+      [1, 2, 4, 5],
+      'resync replaces the rows with exactly the source',
+    );
+    assert.ok((await columns()).includes('note'), 'resync keeps the table shape');
+    await run({ resync_mode: 'rebuild' });
+    assert.deepEqual(
+      await columns(),
+      ['id', 'v', 'updated_at'],
+      'rebuild recreates the table from the source',
+    );
+  });
+
   it('test runs read a sample into the records log without touching the destination', async () => {
     const sync = (
       await sdk.bulkSync.create({
@@ -285,6 +375,24 @@ describe('bulk syncs end to end', () => {
       [{ ...base, schemas: ['public.nope'] }, 'schemas.0.id'],
       [{ ...base, schemas: [{ id: 'public.events', tracking_field: 'nope' }] }, 'schemas.0.tracking_field'],
       [{ ...base, schedule: { frequency: 'sometimes' } }, 'schedule.frequency'],
+      [
+        {
+          ...base,
+          schemas: [{ id: 'public.events', filters: [{ field_id: 'kind', function: 'Sometimes' }] }],
+        },
+        'schemas.0.filters.0.function',
+      ],
+      [
+        {
+          ...base,
+          schemas: [{ id: 'public.events', filters: [{ field_id: 'id', function: 'Between', value: [1] }] }],
+        },
+        'schemas.0.filters.0.value',
+      ],
+      [
+        { ...base, schemas: [{ id: 'public.events', filters: [{ field_id: 'nope', function: 'IsNull' }] }] },
+        'schemas.0.filters.0.field_id',
+      ],
     ];
     for (const [body, field] of cases) {
       const res = await http(ferry.url, 'POST', '/api/bulk/syncs', { key: ferry.adminKey, body });

@@ -411,7 +411,9 @@ class DuckdbLoad implements TableLoad {
       for (const { table_name } of stale)
         await this.#run(`DROP TABLE IF EXISTS ${this.#ns}.${quoteIdent(String(table_name))}`);
       // Staging: the destination's columns (types, NOT NULL, CHECK) plus the new ones, plus the load order.
-      const existing = await tableColumns(this.#connection, target.namespace, target.table);
+      const existing = this.#rebuilds
+        ? null
+        : await tableColumns(this.#connection, target.namespace, target.table);
       const columns = new Map<string, { type: string; notNull: boolean }>(existing ?? []);
       for (const column of target.columns)
         if (!columns.has(column.name))
@@ -462,6 +464,11 @@ class DuckdbLoad implements TableLoad {
     }
   }
 
+  /** The table is recreated from the source's columns (resync_mode rebuild). */
+  get #rebuilds(): boolean {
+    return this.#options.resync && this.#options.rebuild === true;
+  }
+
   get #cursorColumn(): ColumnSpec | undefined {
     const name = this.#target.cursorColumn;
     return this.#options.mode === 'replicate' && name !== undefined
@@ -493,6 +500,7 @@ class DuckdbLoad implements TableLoad {
       .filter(Boolean)
       .join(', ');
     await this.#run('BEGIN TRANSACTION');
+    if (this.#rebuilds) await this.#run(`DROP TABLE IF EXISTS ${this.#final}`);
     const existing = await tableColumns(this.#connection, target.namespace, target.table);
     if (existing === null) {
       const key = pk.length ? `, PRIMARY KEY (${pk.join(', ')})` : '';

@@ -6,6 +6,7 @@ import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contr
 import { duckdbLogicalType } from '../duckdb/logical-types.ts';
 import { lockedDownOptions, readAll } from '../duckdb-shared.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
+import { filterCondition } from '../filter-sql.ts';
 import {
   abortReason,
   BATCH_BYTES,
@@ -118,12 +119,20 @@ export class FilesReader implements TableReader {
       };
       const list = request.columns.map((column) => textExpression(column.source, typeOf(column.source)));
       let sql = `select ${list.join(', ') || 'null'} from ${source}`;
+      const conditions: string[] = [];
+      const filtered = filterCondition(request.filters, {
+        ident: quoteIdent,
+        literal: quoteLiteral,
+        asText: (column) => `cast(${column} as varchar)`,
+      });
+      if (filtered) conditions.push(filtered);
       const incremental = request.incremental;
+      let order = '';
       if (incremental) {
         const keys = [incremental.cursorField, ...request.primaryKey];
         keys.forEach(typeOf);
         // Rows without a cursor value have no position: incremental reads leave them out.
-        sql += ` where ${quoteIdent(incremental.cursorField)} is not null`;
+        conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
         if (incremental.after) {
           const values = [incremental.after.value, ...incremental.after.pk];
           if (values.length !== keys.length) {
@@ -133,10 +142,12 @@ export class FilesReader implements TableReader {
             );
           }
           const literals = keys.map((key, i) => typedLiteral(typeOf(key), values[i]!));
-          sql += ` and ${keysetAfter(keys.map(quoteIdent), literals)}`;
+          conditions.push(keysetAfter(keys.map(quoteIdent), literals));
         }
-        sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+        order = ` order by ${keys.map(quoteIdent).join(', ')}`;
       }
+      if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
+      sql += order;
       // A plain LIMIT makes DuckDB collect the rows before the first one streams out: unordered reads stop
       // fetching instead. Ordered (incremental) reads sort anyway, and LIMIT turns the sort into a top-N.
       let remaining = request.limit === undefined ? Number.POSITIVE_INFINITY : rowLimit(request.limit);

@@ -214,7 +214,8 @@ class ParquetLoad implements TableLoad {
     await c.run(`SET allowed_directories = [${quoteLiteral(`${this.#directory}/`)}]`);
     await c.run(`SET enable_external_access = ${enable_external_access}`);
     await c.run(`SET lock_configuration = ${lock_configuration}`);
-    if (existsSync(this.#file)) {
+    // A rebuild writes the source's columns only: the old file's shape is not carried over.
+    if (existsSync(this.#file) && !(this.#options.resync && this.#options.rebuild === true)) {
       const described = (
         await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(this.#file)})`)
       ).getRowObjectsJson();

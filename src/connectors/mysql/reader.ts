@@ -2,6 +2,7 @@ import mysql from 'mysql2';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
+import { filterCondition } from '../filter-sql.ts';
 import { abortReason, BATCH_BYTES, BATCH_ROWS, keysetAfter, pgTimestampText, rowLimit } from '../values.ts';
 import type { MysqlConfig } from './index.ts';
 
@@ -141,7 +142,15 @@ export function selectSql(
 ): string {
   const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
   let sql = `select ${list || 'null'} from ${quoteIdent(table)}`;
+  const conditions: string[] = [];
+  const filtered = filterCondition(request.filters, {
+    ident: quoteIdent,
+    literal: quote,
+    asText: (column) => `cast(${column} as char)`,
+  });
+  if (filtered) conditions.push(filtered);
   const incremental = request.incremental;
+  let order = '';
   if (incremental) {
     const keys = [incremental.cursorField, ...request.primaryKey];
     const typeOf = (name: string) => {
@@ -151,7 +160,7 @@ export function selectSql(
     };
     keys.forEach(typeOf);
     // Rows without a cursor value have no position: incremental reads leave them out.
-    sql += ` where ${quoteIdent(incremental.cursorField)} is not null`;
+    conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
     const after = incremental.after;
     if (after) {
       const values = [after.value, ...after.pk];
@@ -162,10 +171,12 @@ export function selectSql(
         );
       }
       const literals = keys.map((key, i) => typedLiteral(typeOf(key), values[i]!, quote));
-      sql += ` and ${keysetAfter(keys.map(quoteIdent), literals)}`;
+      conditions.push(keysetAfter(keys.map(quoteIdent), literals));
     }
-    sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+    order = ` order by ${keys.map(quoteIdent).join(', ')}`;
   }
+  if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
+  sql += order;
   if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
   return sql;
 }

@@ -5,6 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
+import { filterCondition } from '../filter-sql.ts';
 import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, rowLimit } from '../values.ts';
 import type { PostgresConfig } from './index.ts';
 
@@ -162,7 +163,15 @@ export function selectSql(table: Table, request: ReadRequest, literal: (text: st
   const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
   const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
   let sql = `select ${list || 'null'} from ${qualified}`;
+  const conditions: string[] = [];
+  const filtered = filterCondition(request.filters, {
+    ident: quoteIdent,
+    literal,
+    asText: (column) => `cast(${column} as text)`,
+  });
+  if (filtered) conditions.push(filtered);
   const incremental = request.incremental;
+  let order = '';
   if (incremental) {
     const keys = [incremental.cursorField, ...request.primaryKey];
     const typeOf = (name: string) => {
@@ -174,7 +183,7 @@ export function selectSql(table: Table, request: ReadRequest, literal: (text: st
     keys.forEach(typeOf);
     const cursor = quoteIdent(incremental.cursorField);
     // Rows without a cursor value have no position: incremental reads leave them out.
-    sql += ` where ${cursor} is not null`;
+    conditions.push(`${cursor} is not null`);
     const after = incremental.after;
     if (after) {
       const values = [after.value, ...after.pk];
@@ -185,10 +194,12 @@ export function selectSql(table: Table, request: ReadRequest, literal: (text: st
         );
       }
       const literals = keys.map((key, i) => `cast(${literal(values[i]!)} as ${typeOf(key)})`);
-      sql += ` and (${keys.map(quoteIdent).join(', ')}) > (${literals.join(', ')})`;
+      conditions.push(`(${keys.map(quoteIdent).join(', ')}) > (${literals.join(', ')})`);
     }
-    sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+    order = ` order by ${keys.map(quoteIdent).join(', ')}`;
   }
+  if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
+  sql += order;
   if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
   return sql;
 }

@@ -227,6 +227,8 @@ class PostgresLoad implements TableLoad {
   readonly #state: string;
   /** Staging and final table are swapped (snapshot, resync) rather than merged. */
   readonly #swap: boolean;
+  /** The swapped-in table has the source's columns only (resync_mode rebuild). */
+  readonly #rebuild: boolean;
   readonly #copySql: string;
   #pid = 0;
   #rows = 0;
@@ -244,6 +246,7 @@ class PostgresLoad implements TableLoad {
     this.#stage = `${this.#ns}.${quoteIdent(this.#stageName)}`;
     this.#state = `${this.#ns}.${quoteIdent(STATE_TABLE)}`;
     this.#swap = options.mode === 'snapshot' || options.resync;
+    this.#rebuild = options.resync && options.rebuild === true;
     this.#copySql = `copy ${this.#stage} (${target.columns.map((c) => quoteIdent(c.name)).join(', ')}) from stdin`;
   }
 
@@ -324,7 +327,7 @@ class PostgresLoad implements TableLoad {
       try {
         const unlogged = this.#swap ? '' : 'unlogged ';
         const finalOid = await relationOid(this.#client, target.namespace, target.table);
-        if (finalOid === null) {
+        if (finalOid === null || this.#rebuild) {
           await this.#query(
             `create ${unlogged}table ${this.#stage} (${target.columns.map((c) => this.#columnDdl(c)).join(', ')})`,
           );
@@ -501,8 +504,9 @@ class PostgresLoad implements TableLoad {
     const finalOid = await relationOid(this.#client, target.namespace, target.table);
     const stageOid = (await relationOid(this.#client, target.namespace, this.#stageName))!;
     if (finalOid !== null) {
-      // Keep every column of the destination, even those the source no longer has.
-      await this.#addColumns(this.#stage, stageOid, await columnsOf(this.#client, finalOid));
+      // Keep every column of the destination, even those the source no longer has (not on rebuild).
+      if (!this.#rebuild)
+        await this.#addColumns(this.#stage, stageOid, await columnsOf(this.#client, finalOid));
       const old = `_ferry_old_${hash(this.#stageName, 32)}`;
       await this.#query('savepoint swap');
       try {

@@ -3,7 +3,8 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { LogicalType, ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
-import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, rowLimit } from '../values.ts';
+import { filterCondition } from '../filter-sql.ts';
+import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, quoteLiteral, rowLimit } from '../values.ts';
 import type { SqliteConfig } from './index.ts';
 import { sqliteLogicalType } from './logical-types.ts';
 
@@ -106,12 +107,20 @@ export class SqliteReader implements TableReader {
       const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
       let sql = `select ${list || 'null'} from ${quoteIdent(request.schemaId)}`;
       const parameters: SQLInputValue[] = [];
+      const conditions: string[] = [];
+      const filtered = filterCondition(request.filters, {
+        ident: quoteIdent,
+        literal: quoteLiteral,
+        asText: (column) => `cast(${column} as text)`,
+      });
+      if (filtered) conditions.push(filtered);
       const incremental = request.incremental;
+      let order = '';
       if (incremental) {
         const keys = [incremental.cursorField, ...request.primaryKey];
         keys.forEach(typeOf);
         // Rows without a cursor value have no position: incremental reads leave them out.
-        sql += ` where ${quoteIdent(incremental.cursorField)} is not null`;
+        conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
         if (incremental.after) {
           const values = [incremental.after.value, ...incremental.after.pk];
           if (values.length !== keys.length) {
@@ -120,11 +129,13 @@ export class SqliteReader implements TableReader {
               `cursor position has ${incremental.after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
             );
           }
-          sql += ` and (${keys.map(quoteIdent).join(', ')}) > (${keys.map(() => '?').join(', ')})`;
+          conditions.push(`(${keys.map(quoteIdent).join(', ')}) > (${keys.map(() => '?').join(', ')})`);
           parameters.push(...keys.map((key, i) => parameterOf(typeOf(key), values[i]!)));
         }
-        sql += ` order by ${keys.map(quoteIdent).join(', ')}`;
+        order = ` order by ${keys.map(quoteIdent).join(', ')}`;
       }
+      if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
+      sql += order;
       if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
       const statement = db.prepare(sql);
       statement.setReadBigInts(true);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RowFilter } from '../../domain/filters.ts';
 
 /**
  * Contracts between the bulk engine, the sources that read tables and the destinations that load them.
@@ -55,6 +56,8 @@ export interface ReadRequest {
    * Without it the whole table is read (snapshot), in no particular order.
    */
   incremental?: { cursorField: string; after: CursorPosition | null };
+  /** Only rows matching every filter are read (fields are source column names). */
+  filters?: readonly RowFilter[];
   /** Read at most this many rows (test runs). */
   limit?: number;
   signal: AbortSignal;
@@ -125,7 +128,7 @@ export interface TableWriter {
   readCursor(target: TableTarget): Promise<CursorPosition | null>;
   /**
    * Starts a load. `attemptId` names the staging area; a later attempt of the same execution first
-   * removes stale staging areas of this table. `mode` replicate with `resync` rebuilds from scratch
+   * removes stale staging areas of this table. `mode` replicate with `resync` reloads from scratch
    * (staging + swap) and stores the resulting cursor.
    */
   begin(
@@ -133,6 +136,12 @@ export interface TableWriter {
     options: {
       mode: 'snapshot' | 'replicate';
       resync: boolean;
+      /**
+       * With `resync`: recreate the destination table from the source's columns and types, dropping
+       * the ones the source no longer has. Without it a resync keeps the table's shape (columns are
+       * only ever added).
+       */
+      rebuild?: boolean;
       attemptId: string;
       signal: AbortSignal;
       onReject: (rejected: RejectedRow) => void;

@@ -1,3 +1,4 @@
+import { FerryError } from '../../domain/errors.ts';
 import type {
   LoadResult,
   ReadRequest,
@@ -7,14 +8,27 @@ import type {
   TableWriter,
 } from './contracts.ts';
 
+/** Failures worth another attempt: lost connections and unavailable databases, not refused data. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof FerryError
+    ? error.code === 'connection_failed' || error.code === 'unavailable'
+    : true;
+}
+
+/**
+ * How much of the table a run reloads: `none` continues from the stored cursor; `refetch` reads
+ * everything and merges it; `resync` reads everything and swaps in a complete new table; `rebuild`
+ * does the same with the table recreated from the source's columns.
+ */
+export type Reload = 'none' | 'refetch' | 'resync' | 'rebuild';
+
 export interface CopyTableOptions {
   reader: TableReader;
   writer: TableWriter;
   target: TableTarget;
   read: Omit<ReadRequest, 'incremental' | 'signal'>;
   mode: 'snapshot' | 'replicate';
-  /** Rebuild from scratch: ignore the stored cursor and swap in a complete new table. */
-  resync: boolean;
+  reload: Reload;
   /** Source field of the incremental cursor (replicate mode). */
   cursorField?: string | undefined;
   attemptId: string;
@@ -24,14 +38,15 @@ export interface CopyTableOptions {
 }
 
 /**
- * Moves one table: reads from the stored cursor on (replicate) or everything (snapshot, resync),
+ * Moves one table: reads from the stored cursor on (replicate) or everything (snapshot, reloads),
  * streams batch by batch into the destination's staging area, then commits atomically. Any failure or
  * cancel drops the staging area, so the destination keeps its previous complete state.
  */
 export async function copyTable(options: CopyTableOptions): Promise<LoadResult> {
-  const { reader, writer, target, mode, resync, signal } = options;
-  const incremental = mode === 'replicate' && !resync && options.cursorField !== undefined;
-  const after = incremental ? await writer.readCursor(target) : null;
+  const { reader, writer, target, mode, reload, signal } = options;
+  const resync = reload === 'resync' || reload === 'rebuild';
+  const continues = mode === 'replicate' && reload === 'none' && options.cursorField !== undefined;
+  const after = continues ? await writer.readCursor(target) : null;
   const request: ReadRequest = {
     ...options.read,
     signal,
@@ -40,7 +55,14 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
       : {}),
   };
   const begin = (attemptId: string) =>
-    writer.begin(target, { mode, resync, attemptId, signal, onReject: options.onReject });
+    writer.begin(target, {
+      mode,
+      resync,
+      rebuild: reload === 'rebuild',
+      attemptId,
+      signal,
+      onReject: options.onReject,
+    });
 
   if (reader.copyText) {
     // PostgreSQL to PostgreSQL: COPY bytes flow through without being parsed. If the destination
@@ -54,7 +76,8 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
         return await load.commit();
       } catch (error) {
         await load.abort().catch(() => {});
-        if (signal.aborted) throw error;
+        // A lost connection is the table's retry to make (and to log), not a reason to go row by row.
+        if (signal.aborted || isRetryable(error)) throw error;
       }
     } else {
       await load.abort();

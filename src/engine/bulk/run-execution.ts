@@ -3,6 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { SchemaInfo } from '../../connectors/types.ts';
 import { FerryError } from '../../domain/errors.ts';
 import type { ExecutionStatus } from '../../domain/executions.ts';
+import { parseFilter } from '../../domain/filters.ts';
 import { appendConsoleLog } from '../../logs/console-log.ts';
 import { openRecordLog } from '../../logs/record-log.ts';
 import { testRunRowLimit } from '../../services/bulk-executions.ts';
@@ -19,7 +20,7 @@ import {
   schemaExecutions,
 } from '../../store/schema.ts';
 import type { ColumnSpec, LoadResult, TableReader, TableWriter } from './contracts.ts';
-import { copyTable } from './copy-table.ts';
+import { copyTable, isRetryable, type Reload } from './copy-table.ts';
 
 /** Attempts per table before it is reported failed (the first try plus retries). */
 const tableAttempts = 3;
@@ -75,7 +76,7 @@ export async function runBulkExecution(
     writer = opened.writer;
     const namespace = String(sync.destinationConfiguration.schema ?? defaultNamespace[opened.typeId] ?? '');
     await log(
-      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? 'resync' : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s)`,
+      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? (claimed.resyncMode ?? 'refetch') : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s)`,
     );
 
     const pending = children.filter(
@@ -101,7 +102,7 @@ export async function runBulkExecution(
             namespace,
             reader: reader!,
             writer: writer!,
-            resync: claimed.isResync,
+            reload: reloadOf(claimed),
             test: claimed.isTest,
             signal,
             log,
@@ -153,7 +154,7 @@ interface TableRun {
   namespace: string;
   reader: TableReader;
   writer: TableWriter;
-  resync: boolean;
+  reload: Reload;
   test: boolean;
   signal: AbortSignal;
   log: (message: string, level?: 'info' | 'warn' | 'error', schemaId?: string | null) => Promise<void>;
@@ -174,6 +175,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
   const primaryKey = t.schema.primaryKeys.filter((pk) => columns.some((c) => c.source === pk));
   const cursorField = t.selection.trackingField ?? undefined;
   const schemaId = t.selection.schemaId;
+  const filters = t.selection.filters.map((f, i) => parseFilter(f, `filters.${i}`));
   await t.log(
     `table ${schemaId} → ${t.namespace ? `${t.namespace}.` : ''}${t.selection.outputName} started`,
     'info',
@@ -192,6 +194,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
         schemaId,
         columns,
         primaryKey,
+        filters,
         limit: testRunRowLimit,
         signal: t.signal,
       })) {
@@ -231,9 +234,9 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
           primaryKey: primaryKey.map(outputOf),
           ...(cursorField ? { cursorColumn: outputOf(cursorField) } : {}),
         },
-        read: { schemaId, columns, primaryKey },
+        read: { schemaId, columns, primaryKey, filters },
         mode: t.sync.mode,
-        resync: t.resync,
+        reload: t.reload,
         cursorField,
         attemptId: `${randomBytes(3).toString('hex')}${attempt}`,
         signal: t.signal,
@@ -280,6 +283,18 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
     result.rejected > 0 ? 'warn' : 'info',
     schemaId,
   );
+}
+
+/**
+ * What a run re-reads (Polytomic's resync modes): `refetch` (and fetch_mode full) reads every row
+ * again and merges it into the tables as they are; `resync` reloads each table whole and swaps it
+ * in, keeping its shape; `rebuild` (also what the older `resync: true` means) recreates the table
+ * from the source's current columns. fetch_mode `none`/`incremental` is the normal run.
+ */
+function reloadOf(run: { isResync: boolean; resyncMode: string | null; fetchMode: string | null }): Reload {
+  if (run.resyncMode === 'refetch' || (run.fetchMode === 'full' && run.resyncMode === null)) return 'refetch';
+  if (run.resyncMode === 'rebuild') return 'rebuild';
+  return run.isResync ? 'resync' : 'none';
 }
 
 /** Column specs of the selected fields: all of them when the selection names none. */
@@ -335,6 +350,7 @@ async function conclude(core: Core, executionId: string, canceled: boolean) {
     .from(schemaExecutions)
     .where(eq(schemaExecutions.executionId, executionId));
   const failed = children.filter((c) => c.status === 'failed');
+  const canceledTables = children.filter((c) => c.status === 'canceled');
   const rejected = children.reduce((sum, c) => sum + c.errorCount, 0);
   const status: ExecutionStatus = canceled
     ? 'canceled'
@@ -348,7 +364,9 @@ async function conclude(core: Core, executionId: string, canceled: boolean) {
       ? `failed table(s): ${failed.map((f) => `${f.schemaId} (${f.statusMessage})`).join('; ')}`
       : rejected > 0
         ? `${rejected} row(s) rejected by the destination`
-        : null;
+        : canceledTables.length > 0 && !canceled
+          ? `canceled table(s): ${canceledTables.map((c) => c.schemaId).join(', ')}`
+          : null;
   return finish(core, executionId, status, message);
 }
 
@@ -394,12 +412,6 @@ async function finish(core: Core, executionId: string, status: ExecutionStatus, 
     message: `execution ${status.replaceAll('_', ' ')}${message ? `: ${message}` : ''}`,
   });
   return { status };
-}
-
-function isRetryable(error: unknown): boolean {
-  return error instanceof FerryError
-    ? error.code === 'connection_failed' || error.code === 'unavailable'
-    : true;
 }
 
 function errorMessage(error: unknown): string {
