@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- bulk [--rows N] [--small-rows N]`
+ * `npm run bench -- bulk [--rows N] [--small-rows N] [--store postgres|embedded] [--only step,...]`
  *
  * Prepares its own data (PostgreSQL with generate_series, MariaDB with the Sequence engine), then, on
  * that same data and in one run:
@@ -8,7 +8,9 @@
  *   3. MariaDB → PostgreSQL: pgloader vs Ferry.
  *   4. PostgreSQL → DuckDB file (Ferry only).
  *   5. The snapshot again at 1M rows, to compare Ferry's peak RSS (VmHWM) at 1M and at N rows.
- * Every Ferry run is a fresh `ferry serve` process, so each peak RSS is that run's own. Databases,
+ * Every Ferry run is a fresh `ferry serve` process, so each peak RSS is that run's own. Its metadata
+ * store is a fresh PostgreSQL database (`--store postgres`, the default: how Ferry runs in production)
+ * or the embedded PGlite store (`--store embedded`). Databases,
  * processes and temporary directories are removed at the end, also on failure or Ctrl-C.
  * Nothing is asserted: the targets are printed next to the figures.
  */
@@ -43,6 +45,7 @@ import {
 } from './support.ts';
 
 const DEFAULT_ROWS = 5_000_000;
+const stepKeys = ['pipe', 'snapshot', 'small', 'pgloader', 'mysql', 'duckdb', 'replicate'];
 const DEFAULT_SMALL_ROWS = 1_000_000;
 const POLL_MS = 200;
 /** Terminal words of the Polytomic bulk execution status. */
@@ -186,8 +189,13 @@ const checkCount = (actual: number | undefined, expected: number, extra = '') =>
 
 type FerryHandle = FerryServer;
 
-async function launchFerry(cleanup: Cleanup, dataDir: string, apiKey: string): Promise<FerryHandle> {
-  const ferry = await startFerryServer({ dataDir, apiKey });
+async function launchFerry(
+  cleanup: Cleanup,
+  dataDir: string,
+  apiKey: string,
+  env: Record<string, string>,
+): Promise<FerryHandle> {
+  const ferry = await startFerryServer({ dataDir, apiKey, env });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -202,22 +210,26 @@ async function launchFerry(cleanup: Cleanup, dataDir: string, apiKey: string): P
 
 /** One fresh Ferry process over its own temporary data directory, stopped and removed afterwards. */
 async function withFerry<T>(
-  cleanup: Cleanup,
+  ctx: Context,
   work: (h: FerryHandle, restart: () => Promise<FerryHandle>) => Promise<T>,
 ): Promise<T> {
+  const { cleanup } = ctx;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-'));
   cleanup.add(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
   const apiKey = `fy_bench_${randomBytes(16).toString('hex')}`;
-  let current = await launchFerry(cleanup, dataDir, apiKey);
+  const store = ctx.store === 'postgres' ? await freshPg(cleanup) : undefined;
+  const env: Record<string, string> = store ? { DATABASE_URL: store.url } : {};
+  let current = await launchFerry(cleanup, dataDir, apiKey, env);
   try {
     return await work(current, async () => {
       await current.stop();
-      current = await launchFerry(cleanup, dataDir, apiKey);
+      current = await launchFerry(cleanup, dataDir, apiKey, env);
       return current;
     });
   } finally {
     await current.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    await store?.drop();
   }
 }
 
@@ -328,6 +340,8 @@ interface Context {
   pgSource: TestDatabase<PgTestConfig>;
   mysqlSource: TestDatabase<MysqlTestConfig>;
   results: Result[];
+  /** Ferry's metadata store in this run. */
+  store: 'postgres' | 'embedded';
   /** Seconds of Ferry's full PG→PG snapshot of `t`, the reference of the incremental run. */
   fullSnapshotSeconds?: number;
   pipeRowsPerSecond?: number;
@@ -364,7 +378,7 @@ async function ferryPgSnapshot(ctx: Context, table: 't' | 't_small', rows: numbe
   const dst = await freshPg(ctx.cleanup);
   await dst.query('create schema bench');
   const label = `PG→PG snapshot: Ferry${table === 't' ? '' : ` (${formatInt(rows)}-row table)`}`;
-  await withFerry(ctx.cleanup, async (h) => {
+  await withFerry(ctx, async (h) => {
     const source = await createConnection(h, 'bench source', 'postgresql', ctx.pgSource.config);
     const destination = await createConnection(h, 'bench destination', 'postgresql', dst.config);
     const syncId = await createBulkSync(h, {
@@ -400,7 +414,7 @@ async function ferryReplicate(ctx: Context): Promise<void> {
   const dst = await freshPg(ctx.cleanup);
   await dst.query('create schema bench');
   const changed = Math.floor(ctx.rows / 100);
-  await withFerry(ctx.cleanup, async (first, restart) => {
+  await withFerry(ctx, async (first, restart) => {
     const source = await createConnection(first, 'bench source', 'postgresql', ctx.pgSource.config);
     const destination = await createConnection(first, 'bench destination', 'postgresql', dst.config);
     const syncId = await createBulkSync(first, {
@@ -521,7 +535,7 @@ async function ferryMysqlToPg(ctx: Context): Promise<void> {
   const baseline = ctx.results.find(
     (r) => r.scenario.startsWith('MariaDB→PG: pgloader') && r.seconds !== undefined,
   );
-  await withFerry(ctx.cleanup, async (h) => {
+  await withFerry(ctx, async (h) => {
     const source = await createConnection(h, 'bench mariadb', 'mysql', ctx.mysqlSource.config);
     const destination = await createConnection(h, 'bench destination', 'postgresql', dst.config);
     const syncId = await createBulkSync(h, {
@@ -556,7 +570,7 @@ async function ferryPgToDuckdb(ctx: Context): Promise<void> {
   // schema (`bench`) makes `bench.t` ambiguous.
   const file = path.join(dir, 'warehouse.duckdb');
   let run: FerryRun | undefined;
-  await withFerry(ctx.cleanup, async (h) => {
+  await withFerry(ctx, async (h) => {
     const source = await createConnection(h, 'bench source', 'postgresql', ctx.pgSource.config);
     const destination = await createConnection(h, 'bench duckdb', 'duckdb', { path: file });
     const syncId = await createBulkSync(h, {
@@ -611,7 +625,13 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv);
   let rows: number;
   let smallRows: number;
+  const store = options.get('store') ?? 'postgres';
+  const only = options.get('only')?.split(',');
   try {
+    if (store !== 'postgres' && store !== 'embedded') throw new Error('--store must be postgres or embedded');
+    const unknown = only?.filter((key) => !stepKeys.includes(key));
+    if (unknown?.length)
+      throw new Error(`--only: unknown step(s) ${unknown.join(', ')}; steps: ${stepKeys.join(', ')}`);
     rows =
       positiveInt(options.get('rows'), '--rows') ??
       positiveInt(process.env.BENCH_ROWS, 'BENCH_ROWS') ??
@@ -625,7 +645,9 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
     return 2;
   }
 
-  console.log(`Ferry bulk benchmark — ${formatInt(rows)} rows (RSS comparison at ${formatInt(smallRows)})`);
+  console.log(
+    `Ferry bulk benchmark — ${formatInt(rows)} rows (RSS comparison at ${formatInt(smallRows)}); Ferry store: ${store}`,
+  );
   for (const line of machineFacts()) console.log(line);
   console.log('');
 
@@ -659,19 +681,20 @@ export async function runBulkBenchmark(argv: string[]): Promise<number> {
     await prepareMysqlSource(mysqlSource, rows);
     log(`  done in ${formatSeconds((performance.now() - t0) / 1000)} s`);
 
-    const ctx: Context = { cleanup, rows, smallRows, pgSource, mysqlSource, results };
+    const ctx: Context = { cleanup, rows, smallRows, pgSource, mysqlSource, results, store };
     // Snapshots first, all on the same untouched data; the replicate run updates 1% of the source last.
-    const steps: [string, () => Promise<void>][] = [
-      ['PG→PG pipe baseline', () => pipeBaseline(ctx)],
-      ['PG→PG Ferry snapshot', () => ferryPgSnapshot(ctx, 't', rows)],
-      ['PG→PG Ferry snapshot (small)', () => ferryPgSnapshot(ctx, 't_small', smallRows)],
-      ['MariaDB→PG pgloader', () => pgloaderBaseline(ctx)],
-      ['MariaDB→PG Ferry', () => ferryMysqlToPg(ctx)],
-      ['PG→DuckDB Ferry', () => ferryPgToDuckdb(ctx)],
-      ['PG→PG Ferry replicate', () => ferryReplicate(ctx)],
+    const steps: [string, string, () => Promise<void>][] = [
+      ['pipe', 'PG→PG pipe baseline', () => pipeBaseline(ctx)],
+      ['snapshot', 'PG→PG Ferry snapshot', () => ferryPgSnapshot(ctx, 't', rows)],
+      ['small', 'PG→PG Ferry snapshot (small)', () => ferryPgSnapshot(ctx, 't_small', smallRows)],
+      ['pgloader', 'MariaDB→PG pgloader', () => pgloaderBaseline(ctx)],
+      ['mysql', 'MariaDB→PG Ferry', () => ferryMysqlToPg(ctx)],
+      ['duckdb', 'PG→DuckDB Ferry', () => ferryPgToDuckdb(ctx)],
+      ['replicate', 'PG→PG Ferry replicate', () => ferryReplicate(ctx)],
     ];
-    for (const [name, step] of steps) {
+    for (const [key, name, step] of steps) {
       if (interrupted) break;
+      if (only && !only.includes(key)) continue;
       try {
         await step();
       } catch (error) {

@@ -22,6 +22,8 @@ function usage(): string {
     'options (bulk):',
     '  --rows N        rows of the main table (default 5000000; or BENCH_ROWS)',
     '  --small-rows N  rows of the second snapshot for the RSS comparison (default 1000000)',
+    "  --store S       Ferry's metadata store: postgres (default, a fresh database) or embedded",
+    '  --only a,b      run only these steps: pipe, snapshot, small, pgloader, mysql, duckdb, replicate',
   ].join('\n');
 }
 

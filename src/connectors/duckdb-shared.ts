@@ -15,9 +15,12 @@ const STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
  * Instance options of every DuckDB we open: no extension downloads, no file access beyond
- * what the connector sets up, and user SQL cannot change that (`lock_configuration`).
+ * what the connector sets up, and user SQL cannot change that (`lock_configuration`). Memory is
+ * bounded (DuckDB's default is 80% of the machine): large loads spill to disk instead of growing
+ * the server's RSS.
  */
 export const lockedDownOptions = {
+  memory_limit: '512MB',
   autoinstall_known_extensions: 'false',
   enable_external_access: 'false',
   lock_configuration: 'true',

@@ -52,6 +52,8 @@ const stateOf: Record<string, JobState> = {
 export class JobQueue {
   readonly #boss: PgBoss;
   readonly #log: Logger;
+  /** Workers of this process by job type: woken at once when this process enqueues their work. */
+  readonly #workers = new Map<JobType, string>();
 
   constructor(store: Store, log: Logger) {
     this.#boss = new PgBoss({ ...store.queueDatabase, schema: 'pgboss', application_name: 'ferry-queue' });
@@ -68,7 +70,7 @@ export class JobQueue {
 
   /** Registers the handler of a job type and starts consuming it in this process. */
   async work(type: JobType, handler: JobHandler): Promise<void> {
-    await this.#boss.work<JobData>(
+    const workerId = await this.#boss.work<JobData>(
       type,
       { pollingIntervalSeconds: 0.5, includeMetadata: true, localConcurrency: concurrency[type] },
       async ([job]) => {
@@ -77,6 +79,7 @@ export class JobQueue {
         return handler(job.data, { id: job.id });
       },
     );
+    this.#workers.set(type, workerId);
   }
 
   /**
@@ -85,7 +88,12 @@ export class JobQueue {
    */
   async enqueue(type: JobType, data: JobData, options: { singletonKey?: string } = {}): Promise<string> {
     const id = await this.#boss.send(type, data, { singletonKey: options.singletonKey });
-    if (id) return id;
+    if (id) {
+      // A local worker starts it now rather than at its next poll; other processes still poll.
+      const worker = this.#workers.get(type);
+      if (worker) this.#boss.notifyWorker(worker);
+      return id;
+    }
     const [queued] = await this.#boss.findJobs<JobData>(type, { key: options.singletonKey, queued: true });
     if (!queued) throw new Error(`job ${type} was not enqueued`);
     return queued.id;
