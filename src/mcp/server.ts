@@ -76,7 +76,7 @@ function apiError(response: ApiResponse): CallToolResult {
     ...toolError(
       `${response.status} ${key}: ${message || 'the API refused the call'}${field ? ` (field: ${field})` : ''}`,
     ),
-    structuredContent: { error },
+    structuredContent: { data: null, error },
   };
 }
 

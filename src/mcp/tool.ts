@@ -42,7 +42,10 @@ export const action: ToolHints = { readOnly: false, destructive: false, idempote
 /** A path segment from a caller's value, so that `../` or `?` in an id cannot reach another route. */
 export const segment = (value: string) => encodeURIComponent(value);
 
-export const uuid = (description: string) => z.uuid({ message: 'must be a UUID' }).describe(description);
+export const uuid = (description: string) =>
+  z
+    .uuid({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a UUID') })
+    .describe(description);
 export const pageToken = z
   .string()
   .min(1)
@@ -62,9 +65,18 @@ export const consoleAfter = z
     'Return only entries newer than this cursor (the `cursor` of an entry already read), oldest first.',
   );
 
-/** Every tool answers with the API's JSON envelope: `data`, and `pagination` on lists. */
+/** Every tool answers with the API's JSON envelope: `data`, `pagination` on lists, `error` on failure. */
 export const envelopeOutput = {
   data: z.unknown().describe('The API response body (`data` of the Polytomic envelope); null when empty.'),
+  error: z
+    .object({
+      status: z.number().int().describe('HTTP status the API answered.'),
+      key: z.string().describe('Error key, e.g. not_found, validation_failed, unauthorized.'),
+      message: z.string().describe('What went wrong, in words.'),
+      field: z.string().optional().describe('The input field at fault, when one is.'),
+    })
+    .optional()
+    .describe('Present when the tool failed (isError): the API error to act on.'),
   pagination: z
     .object({ next_page_token: z.string().optional() })
     .optional()
