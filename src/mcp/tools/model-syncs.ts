@@ -53,9 +53,12 @@ export const modelSyncTools = [
     input: {
       active: z.boolean().optional().describe('Filter to only active (true) or only paused (false) syncs.'),
       mode: z
-        .enum(['create', 'update', 'updateOrCreate', 'replace', 'append', 'remove', 'snapshot'])
+        .string()
+        .min(1)
         .optional()
-        .describe('Filter by sync target mode.'),
+        .describe(
+          'Filter by sync target mode: create, update, updateOrCreate, replace, append, remove, snapshot, enrich.',
+        ),
       target_connection_id: uuid('Filter to syncs that write to this target connection.').optional(),
       page_token: pageToken,
       limit: z
