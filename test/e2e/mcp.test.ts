@@ -111,6 +111,12 @@ describe('MCP tools end to end', () => {
     );
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.equal(done.record_count, 2000);
+    const status = await ok(agent, 'get-bulk-sync-status', { id: syncId });
+    assert.equal(
+      status.last_execution?.id ?? status.current_execution?.id,
+      started.id,
+      JSON.stringify(status),
+    );
     const [{ count }] = await destination.query('select count(*)::int as count from events_copy.events');
     assert.equal(count, 2000);
 
@@ -257,6 +263,8 @@ describe('MCP tools end to end', () => {
       ['list-syncs', {}],
       ['start-sync', { id: randomUUID(), body: { test: true } }],
       ['get-sync-source', { id: randomUUID(), params: { table: ['public.events'] } }],
+      ['list-sync-executions', { sync_id: randomUUID() }],
+      ['get-sync-execution-console-logs', { sync_id: randomUUID(), id: randomUUID(), limit: 5 }],
     ] as const) {
       const outcome = await call(agent, name, args);
       assert.equal(outcome.isError, true, name);
