@@ -7,7 +7,7 @@ import { mcpHttpHandler } from '../mcp/http.ts';
 import { authenticate } from '../services/api-keys.ts';
 import type { Core } from '../services/context.ts';
 import { localApi } from './api-client.ts';
-import { naftikoRoutes } from './dialects/naftiko/index.ts';
+import { documentNaftikoRoutes, naftikoRoutes } from './dialects/naftiko/index.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
@@ -40,6 +40,7 @@ export function createHttpApp(core: Core): HttpApp {
   const api = localApi(app);
   app.all('/mcp', mcpHttpHandler({ api, verifyKey: (key) => authenticate(core.store.db, key) }));
   naftikoRoutes(app, api);
+  documentNaftikoRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );

@@ -72,6 +72,11 @@ describe('seed capabilities', () => {
         assert.deepEqual(viaAdapter.body, viaApi.body);
         const unauthenticated = await http(ferry.url, resource.method, concrete, { body });
         assert.equal(unauthenticated.status, 401, 'the /api key check applies');
+        const document = (await http(ferry.url, 'GET', '/openapi.json')).body;
+        assert.ok(
+          document.paths[resource.path]?.[resource.method.toLowerCase()],
+          'documented in /openapi.json',
+        );
       });
     }
   }

@@ -1,5 +1,7 @@
+import { z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import type { ApiFetch } from '../../api-client.ts';
+import type { HttpApp } from '../../env.ts';
 import { apiPath, naftikoResources, routePattern } from './resources.ts';
 
 /** Request headers the adapter passes on: the caller's key and version, and the body's type. */
@@ -18,6 +20,24 @@ export function naftikoRoutes(app: Hono<any>, api: ApiFetch): void {
     app.on(resource.method, routePattern(resource.path), (c) =>
       forward(c, api, apiPath(resource.path, c.req.param() as Record<string, string>)),
     );
+  }
+}
+
+/** Lists the adapter's resources in the OpenAPI document, each pointing at the `/api` route it answers as. */
+export function documentNaftikoRoutes(app: HttpApp): void {
+  for (const resource of naftikoResources) {
+    const names = [...resource.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+    app.openAPIRegistry.registerPath({
+      method: resource.method.toLowerCase() as Lowercase<typeof resource.method>,
+      path: resource.path,
+      tags: ['Naftiko REST adapter'],
+      summary: `${resource.method} ${resource.path.slice('/v1'.length)}, same handler and envelope`,
+      security: [{ bearerAuth: [] }],
+      request: names.length
+        ? { params: z.object(Object.fromEntries(names.map((name) => [name, z.string()]))) }
+        : undefined,
+      responses: { 200: { description: 'The response of the `/api` route, status and envelope included' } },
+    });
   }
 }
 
