@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { createHttpApp, type HttpServer, listen } from './http/server.ts';
+import { createHttpApp, createMcpPortApp, type HttpServer, listen } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { JobQueue } from './runner/queue.ts';
 import { startWorkers } from './runner/workers.ts';
@@ -12,6 +12,8 @@ import { createSecretBox, deriveSigningKey, resolveSecretKey } from './store/sec
 export interface Ferry {
   core: Core;
   http: HttpServer;
+  /** The standalone MCP server (FERRY_MCP_PORT). */
+  mcp: HttpServer;
   /** The admin key created by this start, to be shown once; undefined when the store already had keys. */
   firstAdminKey: string | undefined;
   stop(): Promise<void>;
@@ -47,28 +49,33 @@ export async function openCore(config: Config): Promise<Core> {
 export async function startFerry(config: Config, options: { worker?: boolean } = {}): Promise<Ferry> {
   const core = await openCore(config);
   let stopWorkers = () => {};
-  let http: HttpServer;
+  let http: HttpServer | undefined;
+  let mcp: HttpServer;
   let bootstrap: Awaited<ReturnType<typeof ensureAdminKey>>;
   try {
     bootstrap = await ensureAdminKey(core.store, config.apiKey);
     await core.queue.start();
     if (options.worker !== false) stopWorkers = await startWorkers(core);
-    http = await listen(createHttpApp(core), config.port);
+    const app = createHttpApp(core);
+    http = await listen(app, config.port);
+    mcp = await listen(createMcpPortApp(app), config.mcpPort);
   } catch (error) {
+    await http?.close();
     stopWorkers();
     await core.queue.stop().catch(() => {});
     await core.store.close().catch(() => {});
     throw error;
   }
-  core.log.info({ port: http.port, store: core.store.kind }, 'listening');
+  core.log.info({ port: http.port, mcpPort: mcp.port, store: core.store.kind }, 'listening');
   let stopping: Promise<void> | undefined;
   return {
     core,
     http,
+    mcp,
     firstAdminKey: bootstrap.created ? bootstrap.key : undefined,
     stop: () => {
       stopping ??= (async () => {
-        await http.close();
+        await Promise.all([http.close(), mcp.close()]);
         stopWorkers();
         await core.queue.stop();
         await core.store.close();

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { configVariables, loadConfig } from '../config.ts';
 import { isFerryError } from '../domain/errors.ts';
 import { keysCommand } from './keys.ts';
+import { mcpCommand } from './mcp.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
 
@@ -17,6 +18,7 @@ const program = new Command('ferry')
 program.addCommand(serveCommand(loadConfig).addHelpText('after', environmentHelp));
 program.addCommand(migrateCommand(loadConfig));
 program.addCommand(keysCommand(loadConfig));
+program.addCommand(mcpCommand(loadConfig));
 
 try {
   await program.parseAsync(process.argv);

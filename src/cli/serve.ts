@@ -19,7 +19,8 @@ export function serveCommand(loadConfig: () => Config): Command {
         );
       }
       process.stdout.write(
-        `Ferry listening on http://localhost:${ferry.http.port} (store: ${ferry.core.store.kind})\n`,
+        `Ferry listening on http://localhost:${ferry.http.port} (store: ${ferry.core.store.kind})\n` +
+          `MCP server on http://localhost:${ferry.mcp.port}/ (also /mcp on the main port)\n`,
       );
       const shutdown = (signal: string) => {
         ferry.core.log.info({ signal }, 'shutting down');

@@ -1,8 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { mcpHttpHandler } from '../mcp/http.ts';
+import { authenticate } from '../services/api-keys.ts';
 import type { Core } from '../services/context.ts';
+import { localApi } from './api-client.ts';
+import { documentNaftikoRoutes, naftikoRoutes } from './dialects/naftiko/index.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
@@ -31,6 +36,11 @@ export function createHttpApp(core: Core): HttpApp {
   operationRoutes(app);
   downloadRoutes(app);
   app.route('/api', polytomicApi(core.config.rateLimit));
+  // MCP tools and the Naftiko adapter call this very app, so `/api`'s auth and envelopes apply to them.
+  const api = localApi(app);
+  app.all('/mcp', mcpHttpHandler({ api, verifyKey: (key) => authenticate(core.store.db, key) }));
+  naftikoRoutes(app, api);
+  documentNaftikoRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );
@@ -41,12 +51,23 @@ export function createHttpApp(core: Core): HttpApp {
   return app;
 }
 
+/**
+ * The standalone MCP port: Streamable HTTP at `/` (and `/mcp`); every other path is the main app's,
+ * so that the API links in tool results (jobs, signed downloads) resolve against this origin too.
+ */
+export function createMcpPortApp(main: HttpApp): Hono {
+  const app = new Hono();
+  app.all('/', (c) => main.fetch(new Request(new URL('/mcp', c.req.url), c.req.raw)));
+  app.all('*', (c) => main.fetch(c.req.raw));
+  return app;
+}
+
 export interface HttpServer {
   port: number;
   close(): Promise<void>;
 }
 
-export async function listen(app: HttpApp, port: number): Promise<HttpServer> {
+export async function listen(app: { fetch: HttpApp['fetch'] }, port: number): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, (info: AddressInfo) => {
       resolve({

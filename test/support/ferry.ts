@@ -9,6 +9,8 @@ const binary = path.resolve(import.meta.dirname, '../../bin/ferry.js');
 export interface FerryProcess {
   url: string;
   port: number;
+  /** The standalone MCP endpoint (FERRY_MCP_PORT, a free port in tests). */
+  mcpUrl: string;
   /** The admin key: FERRY_API_KEY as given, or the one the first start printed. */
   adminKey: string;
   dataDir: string;
@@ -33,6 +35,8 @@ export async function startFerry(options: StartOptions = {}): Promise<FerryProce
   const env: Record<string, string | undefined> = {
     ...process.env,
     PORT: '0',
+    // A free port, so that parallel test processes never collide on the default 9090.
+    FERRY_MCP_PORT: '0',
     FERRY_DATA_DIR: dataDir,
     FERRY_API_KEY: `fy_test_${randomBytes(16).toString('hex')}`,
     FERRY_LOG_LEVEL: 'warn',
@@ -64,10 +68,12 @@ export async function startFerry(options: StartOptions = {}): Promise<FerryProce
       reject(new Error(`ferry exited with ${code} before listening:\n${out}\n${err}`));
     });
   });
+  const mcpPort = /MCP server on http:\/\/localhost:(\d+)/.exec(out)?.[1];
   const printedKey = /\n\s+(fy_[A-Za-z0-9_-]+)\n/.exec(out)?.[1];
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    mcpUrl: `http://127.0.0.1:${mcpPort}/`,
     adminKey: env.FERRY_API_KEY ?? printedKey ?? '',
     dataDir,
     child,
