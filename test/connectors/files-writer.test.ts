@@ -314,4 +314,29 @@ describe('parquet files writer', () => {
     const wired = await filesConnector.openWriter!({ path: dir.path } as never);
     await wired.close();
   });
+
+  it('writes rows sorted by the partition key', async () => {
+    const target: TableTarget = {
+      syncId: 's1',
+      schemaId: 'parted',
+      namespace: '',
+      table: 'parted',
+      columns: [col('id', { kind: 'int32' }), col('region', { kind: 'text' })],
+      primaryKey: ['id'],
+      partitionKey: 'region',
+    };
+    const load = await begin(target);
+    await load.write([
+      ['1', 'west'],
+      ['2', 'east'],
+      ['3', 'north'],
+      ['4', 'east'],
+    ]);
+    await load.commit();
+    const rows = await query(`select region from read_parquet(${file('parted.parquet')})`);
+    assert.deepEqual(
+      rows.map((r) => r.region),
+      ['east', 'east', 'north', 'west'],
+    );
+  });
 });

@@ -190,7 +190,7 @@ describe('bulk syncs end to end', () => {
     );
   });
 
-  it('applies table filters in the source query', async () => {
+  it('applies table filters in the source query and indexes the partition key', async () => {
     const sync = (
       await sdk.bulkSync.create({
         name: 'pg filtered',
@@ -202,6 +202,7 @@ describe('bulk syncs end to end', () => {
         schemas: [
           {
             id: 'public.events',
+            partition_key: 'kind',
             filters: [
               { field_id: 'kind', function: 'StringOneOf', value: ['k1', 'k2'] },
               { field_id: 'id', function: 'LessThanEqual', value: 1000 },
@@ -219,6 +220,14 @@ describe('bulk syncs end to end', () => {
     assert.ok(expected.length > 0 && expected.length < 1000);
     assert.equal(done.record_count, expected.length);
     assert.deepEqual(await query(destination.url, 'select id from filtered.events order by id'), expected);
+    const indexes = await query(
+      destination.url,
+      `select indexdef from pg_indexes where schemaname = 'filtered' and tablename = 'events'`,
+    );
+    assert.ok(
+      indexes.some((i) => /\(kind\)/.test(i.indexdef)),
+      `the partition key is indexed: ${JSON.stringify(indexes)}`,
+    );
   });
 
   it('resync modes: refetch merges every row, resync replaces rows, rebuild also recreates the table', async () => {

@@ -516,6 +516,8 @@ class DuckdbLoad implements TableLoad {
             `ALTER TABLE ${this.#final} ADD COLUMN ${quoteIdent(c.name)} ${this.#types.get(c.name)}`,
           );
     }
+    // Rows sorted by the partition key cluster it: DuckDB's zone maps then skip row groups on filters.
+    const order = target.partitionKey ? ` ORDER BY ${quoteIdent(target.partitionKey)}` : '';
     const latest = pk.length
       ? `SELECT * FROM ${this.#stage} QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY ${latestFirst}) = 1`
       : `SELECT * FROM ${this.#stage}`;
@@ -525,8 +527,9 @@ class DuckdbLoad implements TableLoad {
     const list = columns.join(', ');
     if (swap) {
       await this.#run(`DELETE FROM ${this.#final}`);
-      inserted = (await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest`))
-        .rowsChanged;
+      inserted = (
+        await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest${order}`)
+      ).rowsChanged;
     } else if (pk.length) {
       const keySet = new Set(target.primaryKey);
       const set = columns.filter((_, i) => !keySet.has(target.columns[i]!.name)).map((c) => `${c} = s.${c}`);
@@ -551,8 +554,9 @@ class DuckdbLoad implements TableLoad {
         )
       ).rowsChanged;
     } else {
-      inserted = (await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest`))
-        .rowsChanged;
+      inserted = (
+        await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest${order}`)
+      ).rowsChanged;
     }
     let position: CursorPosition | null = null;
     if (cursor) {

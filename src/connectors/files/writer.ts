@@ -349,7 +349,9 @@ class ParquetLoad implements TableLoad {
       position = row ? { value: String(row.value), pk: (row.pk as string[]).map(String) } : null;
     }
     const temp = this.#tempFile;
-    await c.run(`COPY (${query}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
+    // Sorted by the partition key, each row group's min/max statistics let readers skip the others.
+    const order = target.partitionKey ? ` ORDER BY ${quoteIdent(target.partitionKey)}` : '';
+    await c.run(`COPY (${query}${order}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
     this.#options.signal.throwIfAborted();
     // Data first, then the cursor (see the top of this file for why that order is safe).
     renameSync(temp, this.#file);

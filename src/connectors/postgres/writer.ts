@@ -478,9 +478,23 @@ class PostgresLoad implements TableLoad {
     }
   }
 
+  /** Indexes the partition key column of `relation` unless an index already leads with it. */
+  async #indexPartitionKey(relation: string): Promise<void> {
+    const column = this.#target.partitionKey;
+    if (column === undefined) return;
+    const { rows } = await this.#query(
+      `select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+        where i.indrelid = $1::regclass and a.attname = $2`,
+      [relation, column],
+    );
+    if (rows.length === 0) await this.#query(`create index on ${relation} (${quoteIdent(column)})`);
+  }
+
   async #commitSwap(): Promise<LoadResult> {
     const target = this.#target;
     const pk = target.primaryKey.map(quoteIdent);
+    // Built before the swap, like the primary key, so the swap's lock is short.
+    await this.#indexPartitionKey(this.#stage);
     const index = `_ferry_pk_${hash(this.#stageName, 32)}`;
     let deduplicated = 0;
     if (pk.length > 0) {
@@ -579,6 +593,7 @@ class PostgresLoad implements TableLoad {
       await this.#addColumns(this.#final, finalOid, this.#specTypes());
       if (pk.length) await this.#ensureUniqueKey(finalOid);
     }
+    await this.#indexPartitionKey(this.#final);
     let inserted: number;
     let updated = 0;
     if (pk.length) {

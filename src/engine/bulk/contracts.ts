@@ -91,6 +91,11 @@ export interface TableTarget {
   primaryKey: string[];
   /** Destination column name of the cursor field in replicate mode. */
   cursorColumn?: string;
+  /**
+   * Destination column the data is clustered by (the table's `partition_key`): PostgreSQL indexes
+   * it; DuckDB and Parquet store rows sorted by it, so scans filtering on it skip row groups.
+   */
+  partitionKey?: string;
 }
 
 export interface RejectedRow {

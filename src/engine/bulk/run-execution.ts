@@ -174,6 +174,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
   const outputOf = (source: string) => columns.find((c) => c.source === source)?.name ?? source;
   const primaryKey = t.schema.primaryKeys.filter((pk) => columns.some((c) => c.source === pk));
   const cursorField = t.selection.trackingField ?? undefined;
+  const partitionKey = columns.find((c) => c.source === t.selection.partitionKey)?.source;
   const schemaId = t.selection.schemaId;
   const filters = t.selection.filters.map((f, i) => parseFilter(f, `filters.${i}`));
   await t.log(
@@ -233,6 +234,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
           columns,
           primaryKey: primaryKey.map(outputOf),
           ...(cursorField ? { cursorColumn: outputOf(cursorField) } : {}),
+          ...(partitionKey ? { partitionKey: outputOf(partitionKey) } : {}),
         },
         read: { schemaId, columns, primaryKey, filters },
         mode: t.sync.mode,
