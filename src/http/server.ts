@@ -3,7 +3,9 @@ import { serve } from '@hono/node-server';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Core } from '../services/context.ts';
+import { celigoApi } from './dialects/celigo/index.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
+import { qontextApi } from './dialects/qontext/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
 import { operationRoutes } from './operations.ts';
@@ -31,6 +33,8 @@ export function createHttpApp(core: Core): HttpApp {
   operationRoutes(app);
   downloadRoutes(app);
   app.route('/api', polytomicApi(core.config.rateLimit));
+  app.route('/', celigoApi(core.config.rateLimit));
+  app.route('/', qontextApi(core.config.rateLimit));
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );
