@@ -44,7 +44,7 @@ const scopeOf = sql<RunScope>`case
   when ${executions.isResync} or ${bulkSyncs.mode} = 'snapshot' then 'full'
   else 'incremental' end`;
 
-// Keyset pages compare creation times at the millisecond precision the cursor carries.
+// Creation times compare at the millisecond precision that cursors and the wire carry.
 const createdMs = sql<Date>`date_trunc('milliseconds', ${executions.createdAt})`;
 
 const runQuery = (core: Core) =>
@@ -90,8 +90,8 @@ export async function listRuns(
   }
   if (filter.statuses) conditions.push(inArray(executions.status, [...filter.statuses]));
   if (filter.scopes) conditions.push(inArray(scopeOf, [...filter.scopes]));
-  if (filter.createdAfter) conditions.push(gte(executions.createdAt, filter.createdAfter));
-  if (filter.createdBefore) conditions.push(lte(executions.createdAt, filter.createdBefore));
+  if (filter.createdAfter) conditions.push(gte(createdMs, filter.createdAfter));
+  if (filter.createdBefore) conditions.push(lte(createdMs, filter.createdBefore));
   if (filter.cursor) {
     const { at, id } = decodeCursor(filter.cursor);
     conditions.push(or(lt(createdMs, at), and(eq(createdMs, at), lt(executions.id, id)))!);
