@@ -268,8 +268,8 @@ export function celigoRoutes(app: HttpApp): void {
     }),
     async (c) => {
       const { _syncJobId } = c.req.valid('param');
-      await jobOf(c.var.core, c.var.actor, _syncJobId);
       await translating(() => cancelRun(c.var.core, c.var.actor, _syncJobId), {
+        not_found: invalidRef('sync job', _syncJobId, '_syncJobId'),
         conflict: new CeligoError(
           403,
           'sync_job_not_cancellable',
