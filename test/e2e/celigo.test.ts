@@ -270,6 +270,17 @@ describe('Celigo Data Loader dialect', () => {
   it('purges jobs, their logs and their files once their retention has passed', async () => {
     const logDir = path.join(ferry.dataDir, 'logs', checkedJob);
     assert.ok(existsSync(logDir), 'the errors log is on disk');
+    const exported = await ok(
+      'POST',
+      `/api/bulk/syncs/${syncs.checked}/executions/${checkedJob}/logs/export`,
+    );
+    const archive = await until(
+      () => ok('GET', exported.data.url),
+      (j) => j.data.status === 'done' || j.data.status === 'failed',
+      'the log export',
+    );
+    const archivePath = path.join(ferry.dataDir, 'exports', archive.data.result.filename);
+    assert.ok(existsSync(archivePath), 'the log archive is on disk');
     firstFerry = ferry;
     const exited = new Promise((r) => firstFerry!.child.once('exit', r));
     firstFerry.child.kill('SIGTERM');
@@ -282,6 +293,7 @@ describe('Celigo Data Loader dialect', () => {
     assert.deepEqual([gone.status, errorCode(gone)], [404, 'invalid_ref']);
     assert.equal((await call('GET', `/v1/syncs/${syncs.pair}/syncJobs`)).body.totalCount, 0);
     assert.equal(existsSync(logDir), false, 'the record logs left the disk');
+    assert.equal(existsSync(archivePath), false, 'so did the log archive');
     const console = await call('GET', `/api/bulk/syncs/${syncs.checked}/executions/${checkedJob}/consolelog`);
     assert.equal(console.status, 404, 'the console log went with the run');
     assert.equal((await call('GET', `/v1/integrations/${orgA}/syncJobs/latest`)).status, 204);

@@ -233,6 +233,8 @@ describe('Qontext sync-log dialect', () => {
     assert.equal((await logs(`/workspaces/${workspaceB}/sync-logs/${runs.full}`, keyB)).status, 404);
     const own = await logs(`/workspaces/${workspaceB}/sync-logs`, keyB);
     assert.deepEqual([own.status, own.body], [200, []]);
+    const adminThere = await logs(`/workspaces/${workspaceB}/sync-logs`);
+    assert.deepEqual([adminThere.status, adminThere.body], [200, []], 'an admin key reads any workspace');
     assert.equal((await logs(`/workspaces/${workspace}/sync-logs/not-an-id`)).status, 404);
   });
 });
