@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
 import type { ExecutionStatus } from '../domain/executions.ts';
 import { openRecordLogFile } from '../logs/record-log.ts';
@@ -44,13 +44,12 @@ const scopeOf = sql<RunScope>`case
   when ${executions.isResync} or ${bulkSyncs.mode} = 'snapshot' then 'full'
   else 'incremental' end`;
 
-// Creation times compare at the millisecond precision that cursors and the wire carry.
-const createdMs = sql<Date>`date_trunc('milliseconds', ${executions.createdAt})`;
-
 const runQuery = (core: Core) =>
   core.store.db
     .select({
       execution: executions,
+      // The exact (microsecond) creation time, as cursors carry it.
+      createdExact: sql<string>`${executions.createdAt}::text`,
       scope: scopeOf,
       destinationConnectionId: bulkSyncs.destinationConnectionId,
     })
@@ -90,21 +89,27 @@ export async function listRuns(
   }
   if (filter.statuses) conditions.push(inArray(executions.status, [...filter.statuses]));
   if (filter.scopes) conditions.push(inArray(scopeOf, [...filter.scopes]));
-  if (filter.createdAfter) conditions.push(gte(createdMs, filter.createdAfter));
-  if (filter.createdBefore) conditions.push(lte(createdMs, filter.createdBefore));
+  // Times on the wire have milliseconds: both bounds include their whole millisecond.
+  if (filter.createdAfter) conditions.push(gte(executions.createdAt, filter.createdAfter));
+  if (filter.createdBefore) {
+    conditions.push(lt(executions.createdAt, new Date(filter.createdBefore.getTime() + 1)));
+  }
   if (filter.cursor) {
     const { at, id } = decodeCursor(filter.cursor);
-    conditions.push(or(lt(createdMs, at), and(eq(createdMs, at), lt(executions.id, id)))!);
+    const exact = sql`${at}::timestamptz`;
+    conditions.push(
+      or(lt(executions.createdAt, exact), and(eq(executions.createdAt, exact), lt(executions.id, id)))!,
+    );
   }
   const rows = await runQuery(core)
     .where(and(...conditions))
-    .orderBy(desc(createdMs), desc(executions.id))
+    .orderBy(desc(executions.createdAt), desc(executions.id))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
-  const last = page.at(-1)?.execution;
+  const last = page.at(-1);
   return {
     runs: await withTables(core, page),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.createdExact, last.execution.id) : undefined,
   };
 }
 
@@ -249,16 +254,20 @@ async function withTables(core: Core, rows: RunRow[]): Promise<RunRecord[]> {
   }));
 }
 
-function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
+/** A timestamptz as PostgreSQL prints it: `2026-01-02 03:04:05.123456+00`. */
+const timestampText = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+function decodeCursor(cursor: string): { at: string; id: string } {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
-    return { at: date, id };
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at !== 'string' || !timestampText.test(at) || typeof id !== 'string' || !isUuid(id)) {
+      throw new Error('bad cursor');
+    }
+    return { at, id };
   } catch {
     throw new FerryError('validation_failed', 'cursor is not a cursor returned by this API', {
       field: 'cursor',
