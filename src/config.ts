@@ -23,6 +23,11 @@ export const configVariables = [
   ],
   ['FERRY_RATE_LIMIT', '100', 'API requests per second per key and process (bursts of twice that)'],
   ['FERRY_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace, silent'],
+  [
+    'FERRY_JOB_RETENTION_DAYS',
+    '30',
+    'Days an ended run (with its console and record logs) is kept before the worker purges it',
+  ],
 ] as const;
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -36,6 +41,7 @@ const envSchema = z.object({
   FERRY_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_RATE_LIMIT: z.coerce.number().int().min(1).default(100),
   FERRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FERRY_JOB_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(30),
 });
 
 export interface Config {
@@ -47,6 +53,8 @@ export interface Config {
   secretKey: string | undefined;
   rateLimit: number;
   logLevel: z.infer<typeof envSchema>['FERRY_LOG_LEVEL'];
+  /** Days an ended run is kept; fractions allowed, 0 purges runs at the next sweep. */
+  jobRetentionDays: number;
 }
 
 /** Reads the configuration from the environment; empty variables count as unset. */
@@ -70,5 +78,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.FERRY_SECRET_KEY,
     rateLimit: e.FERRY_RATE_LIMIT,
     logLevel: e.FERRY_LOG_LEVEL,
+    jobRetentionDays: e.FERRY_JOB_RETENTION_DAYS,
   };
 }

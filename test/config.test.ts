@@ -14,6 +14,7 @@ describe('configuration', () => {
       secretKey: undefined,
       rateLimit: 100,
       logLevel: 'info',
+      jobRetentionDays: 30,
     });
     assert.deepEqual(
       configVariables.map(([name]) => name),
@@ -26,6 +27,7 @@ describe('configuration', () => {
         'FERRY_SECRET_KEY',
         'FERRY_RATE_LIMIT',
         'FERRY_LOG_LEVEL',
+        'FERRY_JOB_RETENTION_DAYS',
       ],
     );
   });
@@ -39,8 +41,10 @@ describe('configuration', () => {
       FERRY_API_KEY: 'k'.repeat(20),
       FERRY_SECRET_KEY: '',
       FERRY_LOG_LEVEL: 'debug',
+      FERRY_JOB_RETENTION_DAYS: '0.5',
     });
     assert.equal(config.port, 0);
+    assert.equal(config.jobRetentionDays, 0.5);
     assert.equal(config.mcpPort, 9191);
     assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/ferry');
     assert.equal(config.secretKey, undefined);
@@ -53,6 +57,8 @@ describe('configuration', () => {
     ['FERRY_API_KEY', 'short'],
     ['FERRY_LOG_LEVEL', 'loud'],
     ['FERRY_RATE_LIMIT', '0'],
+    ['FERRY_JOB_RETENTION_DAYS', '-1'],
+    ['FERRY_JOB_RETENTION_DAYS', 'forever'],
   ] as const) {
     it(`rejects ${variable}=${value} naming the variable`, () => {
       assert.throws(

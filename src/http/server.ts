@@ -7,8 +7,10 @@ import { mcpHttpHandler } from '../mcp/http.ts';
 import { authenticate } from '../services/api-keys.ts';
 import type { Core } from '../services/context.ts';
 import { localApi } from './api-client.ts';
+import { celigoApi } from './dialects/celigo/index.ts';
 import { documentNaftikoRoutes, naftikoRoutes } from './dialects/naftiko/index.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
+import { qontextApi } from './dialects/qontext/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
 import { operationRoutes } from './operations.ts';
@@ -41,6 +43,8 @@ export function createHttpApp(core: Core): HttpApp {
   app.all('/mcp', mcpHttpHandler({ api, verifyKey: (key) => authenticate(core.store.db, key) }));
   naftikoRoutes(app, api);
   documentNaftikoRoutes(app);
+  app.route('/', celigoApi(core.config.rateLimit));
+  app.route('/', qontextApi(core.config.rateLimit));
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );

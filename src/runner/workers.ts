@@ -2,9 +2,11 @@ import { runBulkExecution } from '../engine/bulk/run-execution.ts';
 import { runQuery, runSchemaRefresh } from '../services/connections.ts';
 import type { Core } from '../services/context.ts';
 import { runLogExport } from '../services/execution-logs.ts';
+import { purgeExpiredRuns } from '../services/run-purge.ts';
 import { recoverOrphanedRuns } from './recovery.ts';
 
 const recoveryIntervalMs = 15_000;
+const purgeIntervalMs = 10 * 60_000;
 
 /** Starts consuming every job type in this process: the in-process worker of `ferry serve`. */
 export async function startWorkers(core: Core): Promise<() => void> {
@@ -19,5 +21,13 @@ export async function startWorkers(core: Core): Promise<() => void> {
   const timer = setInterval(() => {
     recoverOrphanedRuns(core).catch((error) => core.log.warn({ err: error }, 'run recovery failed'));
   }, recoveryIntervalMs);
-  return () => clearInterval(timer);
+  // Runs past their retention (FERRY_JOB_RETENTION_DAYS) are deleted at start-up and then periodically.
+  const purge = () =>
+    purgeExpiredRuns(core).catch((error) => core.log.warn({ err: error }, 'run purge failed'));
+  await purge();
+  const purgeTimer = setInterval(purge, purgeIntervalMs);
+  return () => {
+    clearInterval(timer);
+    clearInterval(purgeTimer);
+  };
 }

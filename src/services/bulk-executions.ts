@@ -10,8 +10,10 @@ import {
   type SchemaExecutionRow,
   schemaExecutions,
 } from '../store/schema.ts';
+import { actorLabel } from './actor-label.ts';
 import { discoverNewTables, getBulkSync, listBulkSyncSchedules, listBulkSyncs } from './bulk-syncs.ts';
 import type { Actor, Core } from './context.ts';
+import { newTraceId } from './trace-context.ts';
 
 export interface StartOptions {
   resync?: boolean | undefined;
@@ -20,6 +22,8 @@ export interface StartOptions {
   schemas?: string[] | undefined;
   test?: boolean | undefined;
   type?: 'manual' | 'scheduled' | undefined;
+  /** W3C trace id of the request that starts the run (see trace-context.ts); generated when absent. */
+  traceId?: string | undefined;
 }
 
 export interface ExecutionDetail extends ExecutionRow {
@@ -60,6 +64,7 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
   if (selected.length === 0) {
     throw new FerryError('validation_failed', 'the sync has no enabled table to run', { field: 'schemas' });
   }
+  const triggeredBy = options.type === 'scheduled' ? 'schedule' : await actorLabel(core, actor);
   let execution: ExecutionRow;
   try {
     execution = await core.store.db.transaction(async (tx) => {
@@ -76,6 +81,8 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
           fetchMode: options.fetchMode ?? null,
           resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
           schemaIds: options.schemas?.length ? selected : null,
+          traceId: options.traceId ?? newTraceId(),
+          triggeredBy,
         })
         .returning();
       await tx.insert(schemaExecutions).values(
@@ -165,11 +172,13 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
   if (isTerminal(execution.status)) {
     throw new FerryError('conflict', `execution ${executionId} has already ended (${execution.status})`);
   }
+  const canceledBy = execution.canceledBy ?? (await actorLabel(core, actor));
   if (execution.status === 'queued' || execution.status === 'created') {
     await core.store.db
       .update(executions)
       .set({
         status: 'canceled',
+        canceledBy,
         cancelRequestedAt: sql`now()`,
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
@@ -187,7 +196,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
   }
   await core.store.db
     .update(executions)
-    .set({ status: 'canceling', cancelRequestedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({ status: 'canceling', canceledBy, cancelRequestedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(executions.id, executionId), eq(executions.status, 'running')));
   return getBulkExecution(core, actor, syncId, executionId);
 }

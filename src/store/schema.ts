@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -182,6 +183,11 @@ export const executions = pgTable('executions', {
   jobId: text('job_id'),
   heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
   cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+  /** W3C trace id (32 hex digits) of the request that started the run, or generated. */
+  traceId: text('trace_id').notNull().default(sql`replace(gen_random_uuid()::text, '-', '')`),
+  /** `user:<email>`, `key:<id>` or `schedule`. */
+  triggeredBy: text('triggered_by'),
+  canceledBy: text('canceled_by'),
   createdAt: timestamps.createdAt,
   startedAt: timestamp('started_at', { withTimezone: true }),
   completedAt: timestamp('completed_at', { withTimezone: true }),

@@ -49,16 +49,23 @@ export async function runBulkExecution(
     .where(and(eq(executions.id, executionId), eq(executions.status, 'queued')))
     .returning();
   if (!claimed) return { status: 'canceled' }; // canceled while queued, or already taken
+  // Every process log line of the run carries its trace id, as the console log's first line does.
+  const runLog = core.log.child({ executionId, syncId: claimed.syncId, traceId: claimed.traceId });
+  const ended = (result: { status: ExecutionStatus }) => {
+    runLog.info({ status: result.status }, 'execution ended');
+    return result;
+  };
   const [sync] = await db.select().from(bulkSyncs).where(eq(bulkSyncs.id, claimed.syncId));
   const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', schemaId: string | null = null) =>
     appendConsoleLog(db, { executionId, schemaId, level, message });
-  if (!sync) return finish(core, executionId, 'failed', 'the bulk sync was deleted');
+  runLog.info({ attempt: claimed.attempt }, 'execution started');
+  if (!sync) return ended(await finish(core, executionId, 'failed', 'the bulk sync was deleted'));
 
   const run = new AbortController();
   const tableControllers = new Map<string, AbortController>();
   const watcher = setInterval(() => {
     void watch(core, executionId, run, tableControllers).catch((error) =>
-      core.log.warn({ err: error, executionId }, 'execution watch failed'),
+      runLog.warn({ err: error }, 'execution watch failed'),
     );
   }, watchIntervalMs);
 
@@ -76,7 +83,7 @@ export async function runBulkExecution(
     writer = opened.writer;
     const namespace = String(sync.destinationConfiguration.schema ?? defaultNamespace[opened.typeId] ?? '');
     await log(
-      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? (claimed.resyncMode ?? 'refetch') : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s)`,
+      `execution started (${claimed.isTest ? 'test' : claimed.isResync ? (claimed.resyncMode ?? 'refetch') : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s); trace ${claimed.traceId}`,
     );
 
     const pending = children.filter(
@@ -129,16 +136,19 @@ export async function runBulkExecution(
             canceled ? 'warn' : 'error',
             child.schemaId,
           );
+          runLog.warn({ schemaId: child.schemaId, canceled, reason: message }, 'table did not complete');
         } finally {
           tableControllers.delete(child.schemaId);
         }
       }
     });
     await Promise.all(workers);
-    return await conclude(core, executionId, run.signal.aborted);
+    return ended(await conclude(core, executionId, run.signal.aborted));
   } catch (error) {
     await log(`execution failed: ${errorMessage(error)}`, 'error');
-    return finish(core, executionId, run.signal.aborted ? 'canceled' : 'failed', errorMessage(error));
+    return ended(
+      await finish(core, executionId, run.signal.aborted ? 'canceled' : 'failed', errorMessage(error)),
+    );
   } finally {
     clearInterval(watcher);
     await reader?.close().catch(() => {});

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import * as runs from '../../../../services/bulk-executions.ts';
 import * as syncs from '../../../../services/bulk-syncs.ts';
+import { traceIdFromTraceparent } from '../../../../services/trace-context.ts';
 import type { HttpApp } from '../../../env.ts';
 import {
   bulkExecutionOut,
@@ -258,6 +259,7 @@ export function bulkSyncRoutes(app: HttpApp): void {
         fetchMode: body.fetch_mode,
         schemas: body.schemas,
         test: body.test,
+        traceId: traceIdFromTraceparent(c.req.header('traceparent')),
       });
       const detail = await runs.getBulkExecution(c.var.core, c.var.actor, execution.syncId, execution.id);
       return c.json({ data: bulkExecutionOut(detail) }, 200);
