@@ -126,7 +126,7 @@ export async function withConnector<T>(
   fn: (connector: Connector, row: ConnectionRow) => Promise<T>,
 ): Promise<T> {
   const row = await loadConnection(core, actor, id);
-  return useConnector(core, row, (connector) => fn(connector, row));
+  return runOnConnector(core, row, (connector) => fn(connector, row));
 }
 
 /** The schemas of a connection: from the cache when it has been introspected, live otherwise. */
@@ -137,7 +137,7 @@ export async function listSchemas(core: Core, actor: Actor, id: string): Promise
     .from(connectionSchemaCaches)
     .where(eq(connectionSchemaCaches.connectionId, id));
   if (cache?.refreshFinishedAt && cache.status !== 'failed') return cache.schemas;
-  const schemas = await useConnector(core, row, (connector) => connector.listSchemas());
+  const schemas = await runOnConnector(core, row, (connector) => connector.listSchemas());
   await saveSchemaCache(core, id, { schemas, status: 'fresh', error: null });
   return schemas;
 }
@@ -145,7 +145,7 @@ export async function listSchemas(core: Core, actor: Actor, id: string): Promise
 /** Re-introspects a connection now and replaces its cached schemas. */
 export async function refreshSchemaCache(core: Core, actor: Actor, id: string): Promise<SchemaInfo[]> {
   const row = await loadConnection(core, actor, id);
-  const schemas = await useConnector(core, row, (connector) => connector.listSchemas());
+  const schemas = await runOnConnector(core, row, (connector) => connector.listSchemas());
   await saveSchemaCache(core, id, { schemas, status: 'fresh', error: null });
   return schemas;
 }
@@ -210,7 +210,7 @@ export async function runSchemaRefresh(core: Core, connectionId: string): Promis
   const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) return { schemas: 0 };
   try {
-    const schemas = await useConnector(core, row, (connector) => connector.listSchemas());
+    const schemas = await runOnConnector(core, row, (connector) => connector.listSchemas());
     await saveSchemaCache(core, connectionId, { schemas, status: 'fresh', error: null });
     return { schemas: schemas.length };
   } catch (error) {
@@ -235,7 +235,7 @@ export const queryRowLimit = 1000;
 export async function runQuery(core: Core, connectionId: string, query: string): Promise<QueryResult> {
   const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) throw notFound('connection', connectionId);
-  return useConnector(core, row, (connector) => connector.query(query, queryRowLimit));
+  return runOnConnector(core, row, (connector) => connector.query(query, queryRowLimit));
 }
 
 async function loadConnection(core: Core, actor: Actor, id: string): Promise<ConnectionRow> {
@@ -247,7 +247,7 @@ async function loadConnection(core: Core, actor: Actor, id: string): Promise<Con
   return row;
 }
 
-async function useConnector<T>(
+async function runOnConnector<T>(
   core: Core,
   row: ConnectionRow,
   fn: (connector: Connector) => Promise<T>,
@@ -351,7 +351,7 @@ export async function openConnectorById<T>(
 ) {
   const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) throw notFound('connection', connectionId);
-  return useConnector(core, row, fn);
+  return runOnConnector(core, row, fn);
 }
 
 /** Opens the bulk reader of a stored connection (the caller closes it). Used by the bulk engine. */

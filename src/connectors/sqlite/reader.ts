@@ -132,7 +132,9 @@ export class SqliteReader implements TableReader {
           conditions.push(`(${keys.map(quoteIdent).join(', ')}) > (${keys.map(() => '?').join(', ')})`);
           parameters.push(...keys.map((key, i) => parameterOf(typeOf(key), values[i]!)));
         }
-        order = ` order by ${keys.map(quoteIdent).join(', ')}`;
+        // Ordered only to cut a limited read at a position; a whole read needs no sort (the destination
+        // finds the greatest position itself), so an index on the cursor serves the WHERE alone.
+        if (request.limit !== undefined) order = ` order by ${keys.map(quoteIdent).join(', ')}`;
       }
       if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
       sql += order;

@@ -52,8 +52,9 @@ export interface ReadRequest {
   /** Source column names of the primary key, in order; may be empty for keyless tables. */
   primaryKey: string[];
   /**
-   * Incremental read: rows ordered by (cursorField, primaryKey...) and strictly after `after`.
-   * Without it the whole table is read (snapshot), in no particular order.
+   * Incremental read: rows strictly after `after` in (cursorField, primaryKey...) order, in that
+   * order only when `limit` is set. Without it the whole table is read (snapshot). Unlimited reads
+   * come in no particular order: destinations compute the greatest position of what they loaded.
    */
   incremental?: { cursorField: string; after: CursorPosition | null };
   /** Only rows matching every filter are read (fields are source column names). */
