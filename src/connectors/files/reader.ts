@@ -6,7 +6,7 @@ import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contr
 import { duckdbLogicalType } from '../duckdb/logical-types.ts';
 import { lockedDownOptions, readAll } from '../duckdb-shared.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
-import { filterCondition } from '../filter-sql.ts';
+import { readClauses } from '../read-sql.ts';
 import {
   abortReason,
   BATCH_BYTES,
@@ -119,41 +119,21 @@ export class FilesReader implements TableReader {
       };
       const list = request.columns.map((column) => textExpression(column.source, typeOf(column.source)));
       let sql = `select ${list.join(', ') || 'null'} from ${source}`;
-      const conditions: string[] = [];
-      const filtered = filterCondition(request.filters, {
+      sql += readClauses(request, {
         ident: quoteIdent,
         literal: quoteLiteral,
         asText: (column) => `cast(${column} as varchar)`,
+        checkColumn: typeOf,
+        after: (keys, values) =>
+          keysetAfter(
+            keys.map(quoteIdent),
+            keys.map((key, i) => typedLiteral(typeOf(key), values[i]!)),
+          ),
       });
-      if (filtered) conditions.push(filtered);
-      const incremental = request.incremental;
-      let order = '';
-      if (incremental) {
-        const keys = [incremental.cursorField, ...request.primaryKey];
-        keys.forEach(typeOf);
-        // Rows without a cursor value have no position: incremental reads leave them out.
-        conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
-        if (incremental.after) {
-          const values = [incremental.after.value, ...incremental.after.pk];
-          if (values.length !== keys.length) {
-            throw new FerryError(
-              'validation_failed',
-              `cursor position has ${incremental.after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
-            );
-          }
-          const literals = keys.map((key, i) => typedLiteral(typeOf(key), values[i]!));
-          conditions.push(keysetAfter(keys.map(quoteIdent), literals));
-        }
-        // Ordered only to cut a limited read at a position; a whole read needs no sort (the destination
-        // finds the greatest position itself), so an index on the cursor serves the WHERE alone.
-        if (request.limit !== undefined) order = ` order by ${keys.map(quoteIdent).join(', ')}`;
-      }
-      if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
-      sql += order;
       // A plain LIMIT makes DuckDB collect the rows before the first one streams out: unordered reads stop
       // fetching instead. Ordered (incremental) reads sort anyway, and LIMIT turns the sort into a top-N.
       let remaining = request.limit === undefined ? Number.POSITIVE_INFINITY : rowLimit(request.limit);
-      if (incremental && request.limit !== undefined) sql += ` limit ${remaining}`;
+      if (request.incremental && request.limit !== undefined) sql += ` limit ${remaining}`;
       if (remaining === 0) return;
       if (signal.aborted) throw abortReason(signal);
       // Streaming result: DuckDB produces the next chunk (2,048 rows) only when we fetch it.

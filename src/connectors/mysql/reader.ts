@@ -2,7 +2,7 @@ import mysql from 'mysql2';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
-import { filterCondition } from '../filter-sql.ts';
+import { readClauses } from '../read-sql.ts';
 import { abortReason, BATCH_BYTES, BATCH_ROWS, keysetAfter, pgTimestampText, rowLimit } from '../values.ts';
 import type { MysqlConfig } from './index.ts';
 
@@ -133,7 +133,7 @@ function typedLiteral(column: ColumnType, text: string, quote: (value: string) =
   }
 }
 
-/** The SELECT of a read: exactly `request.columns`, keyset-filtered and ordered when incremental. */
+/** The SELECT of a read: exactly `request.columns`, with the clauses of `readClauses`. */
 export function selectSql(
   table: string,
   types: Map<string, ColumnType>,
@@ -142,43 +142,22 @@ export function selectSql(
 ): string {
   const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
   let sql = `select ${list || 'null'} from ${quoteIdent(table)}`;
-  const conditions: string[] = [];
-  const filtered = filterCondition(request.filters, {
+  const typeOf = (name: string) => {
+    const type = types.get(name);
+    if (!type) throw new FerryError('query_failed', `column ${name} not found in ${table}`);
+    return type;
+  };
+  sql += readClauses(request, {
     ident: quoteIdent,
     literal: quote,
     asText: (column) => `cast(${column} as char)`,
+    checkColumn: typeOf,
+    after: (keys, values) =>
+      keysetAfter(
+        keys.map(quoteIdent),
+        keys.map((key, i) => typedLiteral(typeOf(key), values[i]!, quote)),
+      ),
   });
-  if (filtered) conditions.push(filtered);
-  const incremental = request.incremental;
-  let order = '';
-  if (incremental) {
-    const keys = [incremental.cursorField, ...request.primaryKey];
-    const typeOf = (name: string) => {
-      const type = types.get(name);
-      if (!type) throw new FerryError('query_failed', `column ${name} not found in ${table}`);
-      return type;
-    };
-    keys.forEach(typeOf);
-    // Rows without a cursor value have no position: incremental reads leave them out.
-    conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
-    const after = incremental.after;
-    if (after) {
-      const values = [after.value, ...after.pk];
-      if (values.length !== keys.length) {
-        throw new FerryError(
-          'validation_failed',
-          `cursor position has ${after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
-        );
-      }
-      const literals = keys.map((key, i) => typedLiteral(typeOf(key), values[i]!, quote));
-      conditions.push(keysetAfter(keys.map(quoteIdent), literals));
-    }
-    // Ordered only to cut a limited read at a position; a whole read needs no sort (the destination
-    // finds the greatest position itself), so an index on the cursor serves the WHERE alone.
-    if (request.limit !== undefined) order = ` order by ${keys.map(quoteIdent).join(', ')}`;
-  }
-  if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
-  sql += order;
   if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
   return sql;
 }

@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
-import { filterCondition } from '../filter-sql.ts';
+import { readClauses } from '../read-sql.ts';
 import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, rowLimit } from '../values.ts';
 import type { PostgresConfig } from './index.ts';
 
@@ -158,50 +158,25 @@ export function unescapeCopyText(field: string): string {
   return out + field.slice(from);
 }
 
-/** The SELECT of a read: exactly `request.columns`, keyset-filtered and ordered when incremental. */
+/** The SELECT of a read: exactly `request.columns`, with the clauses of `readClauses`. */
 export function selectSql(table: Table, request: ReadRequest, literal: (text: string) => string): string {
   const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
   const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
   let sql = `select ${list || 'null'} from ${qualified}`;
-  const conditions: string[] = [];
-  const filtered = filterCondition(request.filters, {
+  const typeOf = (name: string) => {
+    const type = table.types[name];
+    if (!type)
+      throw new FerryError('query_failed', `column ${name} not found in ${table.schema}.${table.name}`);
+    return type;
+  };
+  sql += readClauses(request, {
     ident: quoteIdent,
     literal,
     asText: (column) => `cast(${column} as text)`,
+    checkColumn: typeOf,
+    after: (keys, values) =>
+      `(${keys.map(quoteIdent).join(', ')}) > (${keys.map((key, i) => `cast(${literal(values[i]!)} as ${typeOf(key)})`).join(', ')})`,
   });
-  if (filtered) conditions.push(filtered);
-  const incremental = request.incremental;
-  let order = '';
-  if (incremental) {
-    const keys = [incremental.cursorField, ...request.primaryKey];
-    const typeOf = (name: string) => {
-      const type = table.types[name];
-      if (!type)
-        throw new FerryError('query_failed', `column ${name} not found in ${table.schema}.${table.name}`);
-      return type;
-    };
-    keys.forEach(typeOf);
-    const cursor = quoteIdent(incremental.cursorField);
-    // Rows without a cursor value have no position: incremental reads leave them out.
-    conditions.push(`${cursor} is not null`);
-    const after = incremental.after;
-    if (after) {
-      const values = [after.value, ...after.pk];
-      if (values.length !== keys.length) {
-        throw new FerryError(
-          'validation_failed',
-          `cursor position has ${after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
-        );
-      }
-      const literals = keys.map((key, i) => `cast(${literal(values[i]!)} as ${typeOf(key)})`);
-      conditions.push(`(${keys.map(quoteIdent).join(', ')}) > (${literals.join(', ')})`);
-    }
-    // Ordered only to cut a limited read at a position; a whole read needs no sort (the destination
-    // finds the greatest position itself), so an index on the cursor serves the WHERE alone.
-    if (request.limit !== undefined) order = ` order by ${keys.map(quoteIdent).join(', ')}`;
-  }
-  if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
-  sql += order;
   if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
   return sql;
 }

@@ -3,7 +3,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { LogicalType, ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
-import { filterCondition } from '../filter-sql.ts';
+import { readClauses } from '../read-sql.ts';
 import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, quoteLiteral, rowLimit } from '../values.ts';
 import type { SqliteConfig } from './index.ts';
 import { sqliteLogicalType } from './logical-types.ts';
@@ -107,37 +107,16 @@ export class SqliteReader implements TableReader {
       const list = request.columns.map((column) => quoteIdent(column.source)).join(', ');
       let sql = `select ${list || 'null'} from ${quoteIdent(request.schemaId)}`;
       const parameters: SQLInputValue[] = [];
-      const conditions: string[] = [];
-      const filtered = filterCondition(request.filters, {
+      sql += readClauses(request, {
         ident: quoteIdent,
         literal: quoteLiteral,
         asText: (column) => `cast(${column} as text)`,
-      });
-      if (filtered) conditions.push(filtered);
-      const incremental = request.incremental;
-      let order = '';
-      if (incremental) {
-        const keys = [incremental.cursorField, ...request.primaryKey];
-        keys.forEach(typeOf);
-        // Rows without a cursor value have no position: incremental reads leave them out.
-        conditions.push(`${quoteIdent(incremental.cursorField)} is not null`);
-        if (incremental.after) {
-          const values = [incremental.after.value, ...incremental.after.pk];
-          if (values.length !== keys.length) {
-            throw new FerryError(
-              'validation_failed',
-              `cursor position has ${incremental.after.pk.length} primary key value(s), the table has ${request.primaryKey.length}`,
-            );
-          }
-          conditions.push(`(${keys.map(quoteIdent).join(', ')}) > (${keys.map(() => '?').join(', ')})`);
+        checkColumn: typeOf,
+        after: (keys, values) => {
           parameters.push(...keys.map((key, i) => parameterOf(typeOf(key), values[i]!)));
-        }
-        // Ordered only to cut a limited read at a position; a whole read needs no sort (the destination
-        // finds the greatest position itself), so an index on the cursor serves the WHERE alone.
-        if (request.limit !== undefined) order = ` order by ${keys.map(quoteIdent).join(', ')}`;
-      }
-      if (conditions.length > 0) sql += ` where ${conditions.join(' and ')}`;
-      sql += order;
+          return `(${keys.map(quoteIdent).join(', ')}) > (${keys.map(() => '?').join(', ')})`;
+        },
+      });
       if (request.limit !== undefined) sql += ` limit ${rowLimit(request.limit)}`;
       const statement = db.prepare(sql);
       statement.setReadBigInts(true);
