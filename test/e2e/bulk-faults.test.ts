@@ -114,8 +114,12 @@ describe('bulk sync faults', () => {
       const read = () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`);
       await until(
         read,
-        (e) => e.schemas.some((s: any) => s.schema === 'public.big' && s.status === 'running'),
-        'the big table running',
+        // The running table's count moves while its COPY streams (live progress), before it finishes.
+        (e) =>
+          e.schemas.some(
+            (s: any) => s.schema === 'public.big' && s.status === 'running' && s.record_count > 0,
+          ),
+        'the big table running with rows counted',
       );
       await call('POST', `/api/bulk/syncs/${syncId}/schemas/public.big/cancel`);
       const ended = await until(

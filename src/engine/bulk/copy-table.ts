@@ -1,3 +1,4 @@
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { FerryError } from '../../domain/errors.ts';
 import type {
   LoadResult,
@@ -7,6 +8,33 @@ import type {
   TableTarget,
   TableWriter,
 } from './contracts.ts';
+
+/**
+ * Passes a COPY text stream through, reporting how many rows went by: in COPY text every row ends
+ * with a newline byte and newlines inside values are escaped, so counting newline bytes counts rows.
+ */
+function countingRows(source: Readable, onRows: (rows: number) => void): Readable {
+  let pending = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) pending++;
+      if (pending >= progressEvery) {
+        onRows(pending);
+        pending = 0;
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      if (pending > 0) onRows(pending);
+      done();
+    },
+  });
+  // Errors and early ends travel both ways: a failed source fails the load, a destroyed load stops the source.
+  pipeline(source, counter, () => {});
+  return counter;
+}
+
+const progressEvery = 10_000;
 
 /** Failures worth another attempt: lost connections and unavailable databases, not refused data. */
 export function isRetryable(error: unknown): boolean {
@@ -73,7 +101,7 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
     const load = await begin(options.attemptId);
     if (load.writeCopyText) {
       try {
-        await load.writeCopyText(reader.copyText(request));
+        await load.writeCopyText(countingRows(reader.copyText(request), options.onProgress));
         signal.throwIfAborted();
         return await load.commit();
       } catch (error) {

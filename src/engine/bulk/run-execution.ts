@@ -232,6 +232,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
       type: 'errors',
     });
     let progressed = 0;
+    let reportedAt = Date.now();
     try {
       result = await copyTable({
         reader: t.reader,
@@ -261,6 +262,15 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
           progressed += rows;
           if (progressed % 100_000 < rows)
             void t.log(`table ${schemaId}: ${progressed} rows read`, 'info', schemaId);
+          // The table's count moves while it runs (at most once a second), for status and dashboards.
+          if (Date.now() - reportedAt >= 1000) {
+            reportedAt = Date.now();
+            void db
+              .update(schemaExecutions)
+              .set({ recordCount: progressed, updatedAt: sql`now()` })
+              .where(and(where, eq(schemaExecutions.status, 'running')))
+              .catch(() => {});
+          }
         },
       });
     } catch (error) {
