@@ -37,9 +37,16 @@ export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAf
     .update(executions)
     .set({ status: 'queued', statusMessage: 'retrying after its worker stopped', updatedAt: sql`now()` })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
-    .returning({ id: executions.id, organizationId: executions.organizationId });
+    .returning({
+      id: executions.id,
+      organizationId: executions.organizationId,
+      syncKind: executions.syncKind,
+    });
   for (const run of requeued) {
-    await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId: run.id });
+    await core.queue.enqueue(run.syncKind === 'model' ? 'modelsync' : 'bulksync', {
+      organizationId: run.organizationId,
+      executionId: run.id,
+    });
   }
   if (requeued.length + interrupted.length > 0) {
     core.log.warn(
