@@ -10,6 +10,11 @@ const benchmarks: Record<string, { summary: string; run: (argv: string[]) => Pro
       'bulk syncs: PG→PG snapshot vs psql COPY pipe, replicate after 1% changed, MariaDB→PG vs pgloader, PG→DuckDB, peak RSS 1M vs N rows',
     run: async (argv) => (await import('./bulk.ts')).runBulkBenchmark(argv),
   },
+  model: {
+    summary:
+      'model syncs: PG→PG updateOrCreate vs psql INSERT ON CONFLICT, second run after 1% changed, PG→HTTP API records/s, peak RSS',
+    run: async (argv) => (await import('./model.ts')).runModelBenchmark(argv),
+  },
 };
 
 function usage(): string {
@@ -22,6 +27,9 @@ function usage(): string {
     'options (bulk):',
     '  --rows N        rows of the main table (default 5000000; or BENCH_ROWS)',
     '  --small-rows N  rows of the second snapshot for the RSS comparison (default 1000000)',
+    '',
+    'options (model):',
+    '  --rows N        rows of the model (default 1000000; or BENCH_ROWS)',
   ].join('\n');
 }
 

@@ -15,6 +15,12 @@ import { type ApplyResult, applyBisected, emptyResult } from './batch.ts';
  */
 const STATE_TABLE = '_ferry_model_state';
 
+/**
+ * Identity column types whose text form is the one the records carry, so that `RETURNING id::text`
+ * names the record a row came from.
+ */
+const exactTextTypes = /^(smallint|integer|bigint|text|uuid|character varying(\(\d+\))?)$/;
+
 const SESSION_SQL = "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0";
 
 async function connect(config: PostgresConfig): Promise<pg.Client> {
@@ -69,6 +75,18 @@ export async function openPostgresTarget(
         throw new FerryError('validation_failed', `target table ${request.object} has no column "${column}"`);
       return type;
     });
+    const identity = request.columns[request.identityIndex];
+    const [keyed] = identity
+      ? (
+          await client.query<{ unique: boolean }>(
+            `select exists (select 1 from pg_catalog.pg_index i
+               join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+               where i.indrelid = to_regclass($1) and i.indisunique and i.indnkeyatts = 1
+                 and i.indpred is null and a.attname = $2) as unique`,
+            [`${quoteIdent(schema)}.${quoteIdent(table)}`, identity],
+          )
+        ).rows
+      : [];
     const state = `${quoteIdent(schema)}.${STATE_TABLE}`;
     await client.query(
       `create table if not exists ${state} (sync_id text not null, identity text not null, hash text not null,
@@ -78,6 +96,7 @@ export async function openPostgresTarget(
       table: `${quoteIdent(schema)}.${quoteIdent(table)}`,
       state,
       types,
+      upsertable: keyed?.unique === true && exactTextTypes.test(types[request.identityIndex]!),
     });
   } catch (error) {
     await client.end().catch(() => {});
@@ -92,6 +111,8 @@ class PostgresModelTarget implements ModelTarget {
   readonly #table: string;
   readonly #state: string;
   readonly #types: string[];
+  /** The identity has a unique index of its own: one `INSERT ... ON CONFLICT` per batch. */
+  readonly #upsertable: boolean;
   #inTransaction = false;
   #snapshotDeleted = 0;
 
@@ -99,7 +120,7 @@ class PostgresModelTarget implements ModelTarget {
     client: pg.Client,
     config: PostgresConfig,
     request: TargetRequest,
-    names: { table: string; state: string; types: string[] },
+    names: { table: string; state: string; types: string[]; upsertable: boolean },
   ) {
     this.#client = client;
     this.#config = config;
@@ -107,6 +128,7 @@ class PostgresModelTarget implements ModelTarget {
     this.#table = names.table;
     this.#state = names.state;
     this.#types = names.types;
+    this.#upsertable = names.upsertable;
     // Cancel reaches the running statement: the connection goes, and the open transaction with it.
     request.signal.addEventListener('abort', () => client.connection.stream.destroy(), { once: true });
   }
@@ -222,6 +244,12 @@ class PostgresModelTarget implements ModelTarget {
         written = records;
         break;
       case 'create': {
+        if (this.#upsertable) {
+          const { inserted } = await this.#upsert(records, false);
+          result.inserted = records.filter((r) => inserted.has(r.identity));
+          written = records;
+          break;
+        }
         const existing = await this.#existing(records);
         result.inserted = records.filter((r) => !existing.has(r.identity));
         await this.#insert(result.inserted);
@@ -236,6 +264,13 @@ class PostgresModelTarget implements ModelTarget {
       }
       case 'updateOrCreate':
       case 'replace': {
+        if (this.#upsertable) {
+          const { inserted, updated } = await this.#upsert(records, true);
+          result.inserted = records.filter((r) => inserted.has(r.identity));
+          result.updated = records.filter((r) => updated.has(r.identity));
+          written = records;
+          break;
+        }
         const updated = await this.#update(records);
         result.updated = records.filter((r) => updated.has(r.identity));
         result.inserted = records.filter((r) => !updated.has(r.identity));
@@ -282,6 +317,25 @@ class PostgresModelTarget implements ModelTarget {
        select ${columns.map((_, j) => this.#cast(j)).join(', ')} from ${from}`,
       params,
     );
+  }
+
+  /** One `INSERT ... ON CONFLICT` on the identity: `update` false leaves existing rows alone. */
+  async #upsert(records: MappedRecord[], update: boolean) {
+    const { from, params } = this.#values(records);
+    const columns = this.#request.columns;
+    const id = quoteIdent(columns[this.#request.identityIndex]!);
+    const assignments = columns.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(', ');
+    const { rows } = await this.#client.query<{ id: string; inserted: boolean }>(
+      `insert into ${this.#table} as t (${columns.map(quoteIdent).join(', ')})
+       select ${columns.map((_, j) => this.#cast(j)).join(', ')} from ${from}
+       on conflict (${id}) do ${update ? `update set ${assignments}` : 'nothing'}
+       returning t.${id}::text as id, (t.xmax = 0) as inserted`,
+      params,
+    );
+    const inserted = new Set<string>();
+    const updated = new Set<string>();
+    for (const row of rows) (row.inserted ? inserted : updated).add(row.id);
+    return { inserted, updated };
   }
 
   /** Updates the rows whose identity matches; returns the identities updated. */
