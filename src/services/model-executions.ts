@@ -9,27 +9,28 @@ import { isUniqueViolation } from '../store/errors.ts';
 import {
   type ExecutionRow,
   executions,
-  type ModelExecutionCountsRow,
-  modelExecutionCounts,
+  type ModelExecutionDetailsRow,
+  modelExecutionDetails,
 } from '../store/schema.ts';
 import type { Actor, Core } from './context.ts';
-import { getModelSync } from './model-syncs.ts';
+import { decodePageToken, encodePageToken, getModelSync } from './model-syncs.ts';
 
 export interface ModelExecutionDetail extends ExecutionRow {
-  counts: ModelExecutionCountsRow;
+  counts: ModelExecutionDetailsRow;
 }
 
 /** Signed download links stay valid this long. */
 const linkLifetimeMs = 60 * 60 * 1000;
 export const maxExecutionPage = 50;
 
-const zeroCounts = (executionId: string): ModelExecutionCountsRow => ({
+const zeroCounts = (executionId: string): ModelExecutionDetailsRow => ({
   executionId,
   inserted: 0,
   updated: 0,
   deleted: 0,
   upserted: 0,
   errors: [],
+  identities: null,
 });
 
 /**
@@ -40,7 +41,13 @@ export async function startModelExecution(
   core: Core,
   actor: Actor,
   syncId: string,
-  options: { resync?: boolean | undefined; test?: boolean | undefined; type?: 'manual' | 'scheduled' },
+  options: {
+    resync?: boolean | undefined;
+    test?: boolean | undefined;
+    /** Only these identities, sent whether they changed or not. */
+    identities?: string[] | undefined;
+    type?: 'manual' | 'scheduled';
+  },
 ) {
   const sync = await getModelSync(core, actor, syncId);
   if (options.test && options.resync) {
@@ -61,7 +68,9 @@ export async function startModelExecution(
           isTest: options.test ?? false,
         })
         .returning();
-      await tx.insert(modelExecutionCounts).values({ executionId: row!.id });
+      await tx
+        .insert(modelExecutionDetails)
+        .values({ executionId: row!.id, identities: options.identities?.length ? options.identities : null });
       return row!;
     });
   } catch (error) {
@@ -116,8 +125,7 @@ export async function listModelExecutions(
   const last = page.at(-1);
   return {
     executions: await withCounts(core, page),
-    nextPageToken:
-      rows.length > maxExecutionPage && last ? Buffer.from(last.id).toString('base64url') : undefined,
+    nextPageToken: rows.length > maxExecutionPage && last ? encodePageToken(last.id) : undefined,
   };
 }
 
@@ -240,10 +248,10 @@ async function withCounts(core: Core, rows: ExecutionRow[]): Promise<ModelExecut
   if (rows.length === 0) return [];
   const counts = await core.store.db
     .select()
-    .from(modelExecutionCounts)
+    .from(modelExecutionDetails)
     .where(
       inArray(
-        modelExecutionCounts.executionId,
+        modelExecutionDetails.executionId,
         rows.map((r) => r.id),
       ),
     );
@@ -251,14 +259,4 @@ async function withCounts(core: Core, rows: ExecutionRow[]): Promise<ModelExecut
     ...row,
     counts: counts.find((c) => c.executionId === row.id) ?? zeroCounts(row.id),
   }));
-}
-
-function decodePageToken(token: string): string {
-  const id = Buffer.from(token, 'base64url').toString('utf8');
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    throw new FerryError('validation_failed', 'page_token is not a token returned by this API', {
-      field: 'page_token',
-    });
-  }
-  return id;
 }

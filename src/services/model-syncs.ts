@@ -83,7 +83,7 @@ export async function listModelSyncs(core: Core, actor: Actor, filter: ListFilte
   const last = page.at(-1);
   return {
     syncs: page,
-    nextPageToken: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : undefined,
+    nextPageToken: rows.length > limit && last ? encodePageToken(last.id) : undefined,
   };
 }
 
@@ -308,7 +308,10 @@ async function modelOf(core: Core, actor: Actor, input: ModelSyncInput): Promise
   return model;
 }
 
-function decodePageToken(token: string): string {
+/** Page tokens name the last row of a page; the next page starts after it. */
+export const encodePageToken = (id: string) => Buffer.from(id).toString('base64url');
+
+export function decodePageToken(token: string): string {
   const id = Buffer.from(token, 'base64url').toString('utf8');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
     throw new FerryError('validation_failed', 'page_token is not a token returned by this API', {

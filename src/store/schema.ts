@@ -336,7 +336,7 @@ export const modelSyncs = pgTable('model_syncs', {
   ...timestamps,
 });
 
-export const modelExecutionCounts = pgTable('model_execution_counts', {
+export const modelExecutionDetails = pgTable('model_executions', {
   executionId: uuid('execution_id')
     .primaryKey()
     .references(() => executions.id, { onDelete: 'cascade' }),
@@ -345,6 +345,7 @@ export const modelExecutionCounts = pgTable('model_execution_counts', {
   deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
   upserted: bigint('upserted', { mode: 'number' }).notNull().default(0),
   errors: jsonb('errors').$type<string[]>().notNull().default([]),
+  identities: text('identities').array(),
 });
 
 export const modelSyncState = pgTable(
@@ -361,4 +362,4 @@ export const modelSyncState = pgTable(
 
 export type ModelRow = typeof models.$inferSelect;
 export type ModelSyncRow = typeof modelSyncs.$inferSelect;
-export type ModelExecutionCountsRow = typeof modelExecutionCounts.$inferSelect;
+export type ModelExecutionDetailsRow = typeof modelExecutionDetails.$inferSelect;

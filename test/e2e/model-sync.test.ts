@@ -201,6 +201,50 @@ describe('model syncs end to end', () => {
     assert.equal(state.n, 5);
   });
 
+  it('test runs touch nothing; runs over chosen identities send just those', async () => {
+    const modelId = await people('src_some');
+    await target.query('create table t_some (id int primary key, email text, name text, score int)');
+    const sync = await createSync({
+      name: 'some',
+      mode: 'updateOrCreate',
+      target: { connection_id: targetId, object: 'public.t_some' },
+      fields: fieldsOf(modelId),
+      identity: identityOf(modelId),
+    });
+    const started = (await sdk.modelSync.start(sync.id!, { test: true })).data!;
+    let test = (await sdk.modelSync.executions.get(sync.id!, started.id!)).data!;
+    while (!terminal.includes(test.status!)) {
+      await new Promise((r) => setTimeout(r, 100));
+      test = (await sdk.modelSync.executions.get(sync.id!, started.id!)).data!;
+    }
+    assert.equal(test.status, 'completed');
+    assert.equal(test.type, 'test');
+    assert.equal(test.counts!.total, 4);
+    assert.equal(
+      (await sdk.modelSync.executions.getLogUrls(sync.id!, test.id!, 'records')).data!.urls!.length,
+      1,
+    );
+    assert.deepEqual(await target.query('select id from t_some'), []);
+
+    await run(sync.id!);
+    await source.query(`update src_some set score = score + 1`);
+    const chosen = (await sdk.modelSync.start(sync.id!, { identities: ['2', '4'] })).data!;
+    let some = (await sdk.modelSync.executions.get(sync.id!, chosen.id!)).data!;
+    while (!terminal.includes(some.status!)) {
+      await new Promise((r) => setTimeout(r, 100));
+      some = (await sdk.modelSync.executions.get(sync.id!, chosen.id!)).data!;
+    }
+    assert.deepEqual([some.counts!.total, some.counts!.update], [2, 2]);
+    assert.deepEqual(await target.query('select id, score from t_some order by id'), [
+      { id: 1, score: 10 },
+      { id: 2, score: 21 },
+      { id: 3, score: 30 },
+      { id: 4, score: 41 },
+    ]);
+    // The others are still pending and go with the next full run.
+    assert.equal((await run(sync.id!)).counts!.total, 2);
+  });
+
   it('create inserts new identities only and never touches existing rows', async () => {
     const modelId = await people('src_create');
     await target.query(`create table t_create (id int primary key, email text, name text, score int);

@@ -8,7 +8,7 @@ import {
   executions,
   type ModelRow,
   type ModelSyncRow,
-  modelExecutionCounts,
+  modelExecutionDetails,
   modelSyncs,
   models,
 } from '../../store/schema.ts';
@@ -91,12 +91,17 @@ export async function runModelExecution(
       await log(`test run mapped ${counts.total} record(s); the target was not touched`);
       return await finish(core, executionId, 'completed', null, counts);
     }
+    const [details] = await db
+      .select({ identities: modelExecutionDetails.identities })
+      .from(modelExecutionDetails)
+      .where(eq(modelExecutionDetails.executionId, executionId));
     await syncRun(core, {
       executionId,
       sync,
       model,
       plan,
       resync: claimed.isResync || sync.syncAllRecords,
+      only: details?.identities ? new Set(details.identities) : undefined,
       signal: run.signal,
       counts,
       log,
@@ -125,6 +130,8 @@ interface SyncRun {
   model: ModelRow;
   plan: SyncPlan;
   resync: boolean;
+  /** Only these identities, sent whether they changed or not. */
+  only: Set<string> | undefined;
   signal: AbortSignal;
   counts: Counts;
   log: (message: string, level?: Level) => Promise<void>;
@@ -148,7 +155,7 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
     const known = state.size;
     await target.begin();
     const seen = new Set<string>();
-    const everything = r.resync || sync.mode === 'snapshot';
+    const everything = r.resync || r.only !== undefined || sync.mode === 'snapshot';
     let pending: MappedRecord[] = [];
     let read = 0;
     const recordOf = (values: (string | null)[]) =>
@@ -181,6 +188,7 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
           continue;
         }
         const { record: rec } = mapped;
+        if (r.only && !r.only.has(rec.identity)) continue;
         if (seen.has(rec.identity)) {
           await warn(rec.values, `duplicate identity ${rec.identity}: only its first record was sent`);
           continue;
@@ -194,7 +202,8 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
       }
     }
     await flush();
-    const unseen = sync.mode === 'replace' ? [...state.keys()] : [];
+    // A run over some identities says nothing about the others: replace prunes only after full runs.
+    const unseen = sync.mode === 'replace' && !r.only ? [...state.keys()] : undefined;
     const removed = await target.finish(unseen);
     counts.deleted += removed;
     await r.log(
@@ -268,7 +277,7 @@ async function openLogs<T extends RecordLogType>(core: Core, executionId: string
 
 async function saveCounts(core: Core, executionId: string, counts: Counts): Promise<void> {
   await core.store.db
-    .update(modelExecutionCounts)
+    .update(modelExecutionDetails)
     .set({
       inserted: counts.inserted,
       updated: counts.updated,
@@ -276,7 +285,7 @@ async function saveCounts(core: Core, executionId: string, counts: Counts): Prom
       upserted: counts.inserted + counts.updated,
       errors: counts.messages,
     })
-    .where(eq(modelExecutionCounts.executionId, executionId));
+    .where(eq(modelExecutionDetails.executionId, executionId));
   await core.store.db
     .update(executions)
     .set({ recordCount: counts.total, errorCount: counts.errors, warningCount: counts.warnings })

@@ -132,10 +132,11 @@ export interface ModelTarget {
   begin(): Promise<void>;
   apply(records: MappedRecord[]): Promise<ApplyResult>;
   /**
-   * Ends the run. `unseen`: identities of the state the model no longer has, which replace mode
-   * deletes (with any row the sync did not write). Returns the rows deleted.
+   * Ends the run. `unseen` (replace mode, after a run over the whole model): identities of the state
+   * the model no longer has, which are deleted with any row the sync did not write. Returns the rows
+   * deleted.
    */
-  finish(unseen: string[]): Promise<number>;
+  finish(unseen: string[] | undefined): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -43,14 +43,16 @@ CREATE TABLE model_syncs (
 );
 CREATE INDEX model_syncs_organization_idx ON model_syncs (organization_id, created_at, id);
 
--- Counts of a model execution that the shared executions row has no columns for.
-CREATE TABLE model_execution_counts (
+-- What a model execution has that the shared executions row has no columns for.
+CREATE TABLE model_executions (
   execution_id uuid PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
   inserted bigint NOT NULL DEFAULT 0,
   updated bigint NOT NULL DEFAULT 0,
   deleted bigint NOT NULL DEFAULT 0,
   upserted bigint NOT NULL DEFAULT 0,
-  errors jsonb NOT NULL DEFAULT '[]'
+  errors jsonb NOT NULL DEFAULT '[]',
+  -- Only these identities, sent whether changed or not (the start request's `identities`).
+  identities text[]
 );
 
 -- Change detection state of targets that cannot hold it themselves (HTTP): the content hash last

@@ -152,14 +152,14 @@ class MysqlModelTarget implements ModelTarget {
     }
   }
 
-  async finish(unseen: string[]): Promise<number> {
+  async finish(unseen: string[] | undefined): Promise<number> {
     try {
       if (this.#request.mode === 'snapshot') {
         await this.#connection.commit();
         this.#inTransaction = false;
         return this.#snapshotDeleted;
       }
-      if (this.#request.mode !== 'replace') return 0;
+      if (this.#request.mode !== 'replace' || unseen === undefined) return 0;
       return await this.#atomic(async () => {
         for (let i = 0; i < unseen.length; i += 1000) {
           await this.#connection.query(`delete from ${STATE_TABLE} where sync_id = ? and identity in (?)`, [

@@ -185,14 +185,14 @@ class PostgresModelTarget implements ModelTarget {
     }
   }
 
-  async finish(unseen: string[]): Promise<number> {
+  async finish(unseen: string[] | undefined): Promise<number> {
     try {
       if (this.#request.mode === 'snapshot') {
         await this.#client.query('commit');
         this.#inTransaction = false;
         return this.#snapshotDeleted;
       }
-      if (this.#request.mode !== 'replace') return 0;
+      if (this.#request.mode !== 'replace' || unseen === undefined) return 0;
       return await this.#atomic(async () => {
         await this.#client.query(
           `delete from ${this.#state} where sync_id = $1 and identity = any($2::text[])`,

@@ -222,7 +222,7 @@ function modelSyncConfigRoutes(app: HttpApp): void {
               schema: z.object({
                 resync: z.boolean().optional(),
                 test: z.boolean().optional(),
-                identities: z.array(z.string()).optional(),
+                identities: z.array(z.string().min(1)).max(10_000).optional(),
               }),
             },
           },
@@ -237,6 +237,7 @@ function modelSyncConfigRoutes(app: HttpApp): void {
       const { execution } = await runs.startModelExecution(c.var.core, c.var.actor, c.req.valid('param').id, {
         resync: body.resync,
         test: body.test,
+        identities: body.identities,
       });
       return c.json(
         {
