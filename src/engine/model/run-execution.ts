@@ -18,7 +18,7 @@ import type { ApplyResult } from './targets/batch.ts';
 import { type ModelTarget, openModelTarget } from './targets.ts';
 
 /** Changed records sent to the target per atomic batch. */
-export const applyBatchSize = 2_000;
+export const applyBatchSize = 5_000;
 /** Records a test run maps into its records log; the target is not touched. */
 export const testRunRecordLimit = 100;
 /** Distinct error messages kept on the execution (the errors log has every record). */

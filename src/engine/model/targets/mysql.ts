@@ -65,7 +65,7 @@ export async function openMysqlTarget(config: MysqlConfig, request: TargetReques
   try {
     // Strict: a value that does not fit is refused (and reported) rather than silently truncated.
     await connection.query(
-      "set time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
+      "set time_zone = '+00:00', sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES')",
     );
     const [rows] = await connection.query<mysql.RowDataPacket[]>(
       'select column_name as name, data_type as type from information_schema.columns where table_schema = database() and table_name = ?',
