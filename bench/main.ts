@@ -30,6 +30,7 @@ function usage(): string {
     '',
     'options (model):',
     '  --rows N        rows of the model (default 1000000; or BENCH_ROWS)',
+    '  --store S       metadata store of the Ferry runs: postgres (default) or embedded',
   ].join('\n');
 }
 

@@ -7,7 +7,9 @@
  *   2. Ferry: a model (`select * from people`) synced updateOrCreate into an identical target table.
  *   3. 1% of the source rows changed, and the same sync again: only the changes travel.
  *   4. The model into a local HTTP API (batches of 1000 records): records per second.
- * Each Ferry scenario runs in a fresh `ferry serve` process; its peak RSS (VmHWM) is that run's own.
+ * Each Ferry scenario runs in a fresh `ferry serve` process on a PostgreSQL metadata store of its own
+ * (`--store embedded` for the default PGlite store, whose WebAssembly PostgreSQL alone holds several
+ * hundred MB); its peak RSS (VmHWM) is that run's own, printed next to the RSS when the run started.
  * Databases, processes and temporary directories are removed at the end, also on failure or Ctrl-C.
  * Nothing is asserted: the targets are printed next to the figures.
  */
@@ -62,6 +64,7 @@ interface Row {
   perSecond: number;
   target: string;
   rssMb?: number | undefined;
+  rssAtStartMb?: number | undefined;
   check: string;
 }
 
@@ -78,6 +81,7 @@ async function count(db: TestDatabase<PgTestConfig>, table: string): Promise<num
 
 /** Starts a run and polls it until terminal; the time is from the start request to the terminal answer. */
 async function runSync(ferry: FerryServer, syncId: string) {
+  const rssAtStartMb = peakRssMb(ferry.pid, 'VmRSS');
   if (!resetPeakRss(ferry.pid)) log('  (could not reset VmHWM: the peak includes the startup)');
   const started = performance.now();
   const execId = (await api(ferry, 'POST', `/api/syncs/${syncId}/executions`, {})).data.id as string;
@@ -99,13 +103,27 @@ async function runSync(ferry: FerryServer, syncId: string) {
     );
     for (const e of consoleLog.data.entries.reverse()) log(`  ${e.level} ${e.message}`);
   }
-  return { seconds, rssMb, execution };
+  return { seconds, rssMb, rssAtStartMb, execution };
 }
 
-async function withFerry<T>(cleanup: Cleanup, work: (ferry: FerryServer) => Promise<T>): Promise<T> {
+async function withFerry<T>(
+  cleanup: Cleanup,
+  embedded: boolean,
+  work: (ferry: FerryServer) => Promise<T>,
+): Promise<T> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ferry-bench-'));
   cleanup.add(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
-  const ferry = await startFerryServer({ dataDir, apiKey: `fy_bench_${randomBytes(16).toString('hex')}` });
+  const env: Record<string, string> = {};
+  if (!embedded) {
+    const store = await freshPg(cleanup);
+    env.DATABASE_URL = store.url;
+    env.FERRY_SECRET_KEY = randomBytes(24).toString('hex');
+  }
+  const ferry = await startFerryServer({
+    dataDir,
+    apiKey: `fy_bench_${randomBytes(16).toString('hex')}`,
+    env,
+  });
   cleanup.add(`stop ferry ${ferry.pid}`, () => ferry.stop());
   try {
     return await work(ferry);
@@ -167,6 +185,9 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
   const { options } = parseArgs(argv);
   const rows = Number(options.get('rows') ?? process.env.BENCH_ROWS ?? DEFAULT_ROWS);
   if (!Number.isInteger(rows) || rows < 100) throw new Error('--rows must be an integer of at least 100');
+  const store = options.get('store') ?? 'postgres';
+  if (store !== 'postgres' && store !== 'embedded') throw new Error('--store must be postgres or embedded');
+  const embedded = store === 'embedded';
   const cleanup = new Cleanup();
   const onSignal = () => void cleanup.runAll().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -202,7 +223,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
       check: baselineCount === rows ? 'ok' : `MISMATCH: ${baselineCount}`,
     });
 
-    await withFerry(cleanup, async (ferry) => {
+    await withFerry(cleanup, embedded, async (ferry) => {
       const syncId = await setUpSync(ferry, source, {
         type: 'postgresql',
         configuration: target.config,
@@ -218,6 +239,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
         perSecond: rows / first.seconds,
         target: `≥ 0.5× baseline: ${(baseline.seconds / first.seconds).toFixed(2)}×`,
         rssMb: first.rssMb,
+        rssAtStartMb: first.rssAtStartMb,
         check:
           first.execution.status === 'completed' && landed === rows
             ? 'ok'
@@ -237,6 +259,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
         perSecond: changed / second.seconds,
         target: `≤ 5% of first: ${((100 * second.seconds) / first.seconds).toFixed(1)}%`,
         rssMb: second.rssMb,
+        rssAtStartMb: second.rssAtStartMb,
         check:
           second.execution.counts.total === changed && Number(updated!.n) === changed
             ? 'ok'
@@ -245,7 +268,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
     });
 
     const httpTarget = await startHttpTarget(cleanup);
-    await withFerry(cleanup, async (ferry) => {
+    await withFerry(cleanup, embedded, async (ferry) => {
       const syncId = await setUpSync(ferry, source, {
         type: 'http',
         configuration: { url: httpTarget.url, batch_size: 1000 },
@@ -260,6 +283,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
         perSecond: rows / run.seconds,
         target: '',
         rssMb: run.rssMb,
+        rssAtStartMb: run.rssAtStartMb,
         check: httpTarget.records() === rows ? 'ok' : `MISMATCH: ${httpTarget.records()} records received`,
       });
     });
@@ -268,11 +292,24 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
     await cleanup.runAll();
   }
 
-  console.log(machineFacts().join('\n'));
+  console.log(
+    [...machineFacts(), `store:    ${embedded ? 'embedded (PGlite)' : 'PostgreSQL (DATABASE_URL)'}`].join(
+      '\n',
+    ),
+  );
   console.log();
   console.log(
     formatTable([
-      ['scenario', 'rows', 'seconds', 'rows/s', 'target', `peak RSS MB (< ${RSS_TARGET_MB})`, 'check'],
+      [
+        'scenario',
+        'rows',
+        'seconds',
+        'rows/s',
+        'target',
+        `peak RSS MB (< ${RSS_TARGET_MB})`,
+        'RSS at start',
+        'check',
+      ],
       ...results.map((r) => [
         r.scenario,
         formatInt(r.rows),
@@ -280,6 +317,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
         formatInt(r.perSecond),
         r.target,
         r.rssMb === undefined ? '' : r.rssMb.toFixed(0),
+        r.rssAtStartMb === undefined ? '' : r.rssAtStartMb.toFixed(0),
         r.check,
       ]),
     ]),
