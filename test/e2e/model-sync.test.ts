@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { PolytomicClient, PolytomicError } from 'polytomic';
 import {
@@ -8,6 +10,7 @@ import {
   createPgDatabase,
   type PgTestConfig,
   type TestDatabase,
+  tempDir,
 } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
 
@@ -431,6 +434,45 @@ describe('model syncs end to end', () => {
       { id: 3, email: 'c@x.io', name: 'Cy', score: 30 },
       ...expected.slice(2),
     ]);
+  });
+
+  it('syncs a SQLite query model into PostgreSQL', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'shop.db');
+      const lite = new DatabaseSync(file);
+      lite.exec(`create table items (id integer primary key, title text, price real);
+        insert into items values (1, 'pen', 1.5), (2, 'ink', null), (3, 'ünïcødé', 3)`);
+      lite.close();
+      const connectionId = (
+        await sdk.connections.create({ name: 'lite', type: 'sqlite', configuration: { path: file } })
+      ).data!.id!;
+      const modelId = (
+        await sdk.models.create({
+          body: {
+            name: 'items',
+            connection_id: connectionId,
+            configuration: { query: 'select id, title, price from items' },
+          },
+        })
+      ).data!.id!;
+      await target.query('create table t_items (id int primary key, title text, price numeric)');
+      const sync = await createSync({
+        name: 'items',
+        mode: 'updateOrCreate',
+        target: { connection_id: targetId, object: 'public.t_items' },
+        fields: fieldsOf(modelId, ['id', 'title', 'price']),
+        identity: identityOf(modelId),
+      });
+      assert.equal((await run(sync.id!)).counts!.insert, 3);
+      assert.deepEqual(await target.query('select id, title, price::text from t_items order by id'), [
+        { id: 1, title: 'pen', price: '1.5' },
+        { id: 2, title: 'ink', price: null },
+        { id: 3, title: 'ünïcødé', price: '3' },
+      ]);
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('rejected records go to the errors log with the reason; duplicates are warnings, sent once', async () => {

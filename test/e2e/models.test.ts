@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { PolytomicClient, PolytomicError } from 'polytomic';
 import {
   createMysqlDatabase,
   createPgDatabase,
   type PgTestConfig,
+  type TempDir,
   type TestDatabase,
+  tempDir,
 } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
 
@@ -29,8 +33,16 @@ describe('models end to end', () => {
   let mysqlSource: TestDatabase<PgTestConfig>;
   let pgId: string;
   let mysqlId: string;
+  let sqliteDir: TempDir;
+  let sqliteId: string;
 
   before(async () => {
+    sqliteDir = tempDir();
+    const file = path.join(sqliteDir.path, 'shop.db');
+    const db = new DatabaseSync(file);
+    db.exec(`create table items (id integer primary key, title text, price real, tags text);
+      insert into items values (1, 'pen', 1.5, 'a'), (2, 'ink', 2.25, null), (3, 'pad', 3, 'b')`);
+    db.close();
     [ferry, pgSource, mysqlSource] = await Promise.all([
       startFerry(),
       createPgDatabase(),
@@ -51,11 +63,14 @@ describe('models end to end', () => {
       .data!.id!;
     mysqlId = (await sdk.connections.create({ name: 'my', type: 'mysql', configuration: mysqlSource.config }))
       .data!.id!;
+    sqliteId = (await sdk.connections.create({ name: 'lite', type: 'sqlite', configuration: { path: file } }))
+      .data!.id!;
   });
 
   after(async () => {
     await ferry?.stop();
     await Promise.all([pgSource?.drop(), mysqlSource?.drop()]);
+    sqliteDir?.cleanup();
   });
 
   it('creates a SQL model on PostgreSQL with typed fields and an identifier, and samples it', async () => {
@@ -134,6 +149,48 @@ describe('models end to end', () => {
     ).data!;
     assert.equal(pgTable.type, 'table');
     assert.equal(pgTable.fields!.length, 5);
+  });
+
+  it('models SQLite queries and tables', async () => {
+    const query = (
+      await sdk.models.create({
+        body: {
+          name: 'cheap items',
+          connection_id: sqliteId,
+          configuration: { query: 'select id, title, price from items where price < 3 order by id' },
+          identifier: 'id',
+        },
+      })
+    ).data!;
+    assert.deepEqual(
+      query.fields!.map((f) => [f.name, f.type]),
+      [
+        ['id', 'number'],
+        ['title', 'string'],
+        ['price', 'number'],
+      ],
+    );
+    const sample = (await sdk.models.sample(query.id!)).data!;
+    assert.deepEqual(
+      sample.records!.map((r: any) => r.title),
+      ['pen', 'ink'],
+    );
+    const table = (
+      await sdk.models.create({
+        body: { name: 'items', connection_id: sqliteId, configuration: { table: 'items' } },
+      })
+    ).data!;
+    assert.deepEqual(
+      table.fields!.map((f) => f.name),
+      ['id', 'title', 'price', 'tags'],
+    );
+    const bad = await failure(() =>
+      sdk.models.create({
+        body: { name: 'bad', connection_id: sqliteId, configuration: { query: 'select nope from items' } },
+      }),
+    );
+    assert.equal(bad.status, 422);
+    assert.match(bad.body.message, /nope/);
   });
 
   it('describes MariaDB SQL models from the result metadata', async () => {
