@@ -17,6 +17,8 @@ import { readModel } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import { type ModelTarget, openModelTarget } from './targets.ts';
 
+/** Marks an identity seen in the current run (never a content hash). */
+const SEEN = '';
 /** Changed records sent to the target per atomic batch. */
 export const applyBatchSize = 5_000;
 /** Records a test run maps into its records log; the target is not touched. */
@@ -150,11 +152,12 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
       identityIndex: plan.identityIndex,
       signal: r.signal,
     });
-    // Identities delivered before and not yet seen in this run; what is left at the end is gone from the model.
+    // Hash last delivered per identity; an identity seen in this run is marked `SEEN` (one map for
+    // both, to hold memory to one entry per identity). Unmarked at the end: gone from the model.
     const state = await target.loadState();
     const known = state.size;
     await target.begin();
-    const seen = new Set<string>();
+    let identities = 0;
     const everything = r.resync || r.only !== undefined || sync.mode === 'snapshot';
     let pending: MappedRecord[] = [];
     let read = 0;
@@ -189,13 +192,13 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
         }
         const { record: rec } = mapped;
         if (r.only && !r.only.has(rec.identity)) continue;
-        if (seen.has(rec.identity)) {
+        const previous = state.get(rec.identity);
+        if (previous === SEEN) {
           await warn(rec.values, `duplicate identity ${rec.identity}: only its first record was sent`);
           continue;
         }
-        seen.add(rec.identity);
-        const previous = state.get(rec.identity);
-        state.delete(rec.identity);
+        state.set(rec.identity, SEEN);
+        identities++;
         if (!everything && previous === rec.hash) continue;
         pending.push(rec);
         if (pending.length >= applyBatchSize) await flush();
@@ -203,11 +206,15 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
     }
     await flush();
     // A run over some identities says nothing about the others: replace prunes only after full runs.
-    const unseen = sync.mode === 'replace' && !r.only ? [...state.keys()] : undefined;
+    let unseen: string[] | undefined;
+    if (sync.mode === 'replace' && !r.only) {
+      unseen = [];
+      for (const [identity, hash] of state) if (hash !== SEEN) unseen.push(identity);
+    }
     const removed = await target.finish(unseen);
     counts.deleted += removed;
     await r.log(
-      `read ${read} row(s), ${seen.size} identit${seen.size === 1 ? 'y' : 'ies'} (${known} known before); sent ${counts.total}: ` +
+      `read ${read} row(s), ${identities} identit${identities === 1 ? 'y' : 'ies'} (${known} known before); sent ${counts.total}: ` +
         `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
       counts.errors > 0 ? 'warn' : 'info',
     );
