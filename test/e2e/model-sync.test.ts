@@ -475,6 +475,26 @@ describe('model syncs end to end', () => {
     }
   });
 
+  it('MariaDB rejects values that do not fit; the rest land', async () => {
+    const modelId = await people('src_maria_reject');
+    await mysql.query('create table m_short (id int primary key, name varchar(2) not null)');
+    const sync = await createSync({
+      name: 'maria short',
+      mode: 'updateOrCreate',
+      target: { connection_id: mysqlId, object: 'm_short' },
+      fields: fieldsOf(modelId, ['id', 'name']),
+      identity: identityOf(modelId),
+    });
+    const done = await run(sync.id!);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual([done.counts!.insert, done.counts!.error], [2, 2]);
+    assert.match(done.errors![0]!, /too long/i);
+    assert.deepEqual(await mysql.query('select id, name from m_short order by id'), [
+      { id: 3, name: 'Cy' },
+      { id: 4, name: 'Di' },
+    ]);
+  });
+
   it('rejected records go to the errors log with the reason; duplicates are warnings, sent once', async () => {
     await source.query(`create table src_faults (id int, email text, score int);
       insert into src_faults values (1, 'a', 1), (2, 'b', -2), (3, 'c', 3), (3, 'c-dup', 3), (4, 'd', -4), (5, 'e', 5)`);

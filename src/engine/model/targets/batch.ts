@@ -17,11 +17,15 @@ export interface ApplyResult {
 
 export const emptyResult = (): ApplyResult => ({ inserted: [], updated: [], deleted: [], rejected: [] });
 
+/** MySQL errors of a record's values that carry a generic SQLSTATE: no default, incorrect value, truncated. */
+const mysqlRecordErrnos = new Set([1364, 1366, 1265]);
+
 /** Database errors caused by a record's values: data exceptions and integrity violations. */
 export const isRecordError = (error: unknown): boolean => {
-  const { code, sqlState } = (error ?? {}) as { code?: unknown; sqlState?: unknown };
+  const { code, sqlState, errno } = (error ?? {}) as { code?: unknown; sqlState?: unknown; errno?: unknown };
+  if (typeof errno === 'number' && mysqlRecordErrnos.has(errno)) return true;
   const state = typeof sqlState === 'string' ? sqlState : code;
-  return typeof state === 'string' && (/^(22|23)/.test(state) || state === '54000' || state === 'HY000');
+  return typeof state === 'string' && (/^(22|23)/.test(state) || state === '54000');
 };
 
 /**
