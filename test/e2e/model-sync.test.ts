@@ -624,6 +624,16 @@ describe('model syncs end to end', () => {
     const again = await run(sync.id!);
     assert.deepEqual([again.counts!.total, again.counts!.insert], [1, 1]);
     assert.deepEqual(api.batches.at(-1)!.body.records, [{ id: '3', email: 'c@x.io' }]);
+    // Refused credentials fail the run; nothing is recorded as delivered, so the next run sends it.
+    await source.query(`update src_http set email = 'a2@x.io' where id = 1`);
+    api.setPlan(() => ({ status: 401, body: { error: 'bad token' } }));
+    const refused = await run(sync.id!);
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.errors![0]!, /HTTP 401/);
+    api.setPlan(() => ({ status: 200 }));
+    const after401 = await run(sync.id!);
+    assert.deepEqual(api.batches.at(-1)!.body.records, [{ id: '1', email: 'a2@x.io' }]);
+    assert.equal(after401.counts!.insert, 1);
   });
 
   it('cancels a running execution', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import type { HttpConfig } from '../../../connectors/http/index.ts';
 import { FerryError } from '../../../domain/errors.ts';
@@ -62,11 +63,17 @@ export async function openHttpTarget(
         const text = await response.text();
         if (response.ok) return rejectedOf(records, text);
         failure = `HTTP ${response.status}: ${text.slice(0, 500)}`;
+        // The endpoint or its credentials are wrong: no record would get through.
+        if ([401, 403, 404, 405].includes(response.status)) {
+          throw new FerryError('connection_failed', `${config.url} refused the request (${failure})`);
+        }
+        // Any other 4xx is about the records of this batch.
         if (response.status !== 429 && response.status < 500) {
           return records.map((record) => ({ record, reason: failure }));
         }
       } catch (error) {
         if (request.signal.aborted) throw request.signal.reason;
+        if (error instanceof FerryError) throw error;
         failure = `request failed: ${(error as Error).message}`;
       }
       if (attempt >= maxAttempts) {
@@ -78,7 +85,7 @@ export async function openHttpTarget(
       const retryAfter = Number(response?.headers.get('retry-after'));
       const delay =
         Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : baseDelayMs * 2 ** (attempt - 1);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, maxDelayMs)));
+      await sleep(Math.min(delay, maxDelayMs), undefined, { signal: request.signal });
     }
   }
 
