@@ -759,6 +759,25 @@ describe('model syncs end to end', () => {
     assert.equal((await failure(() => sdk.models.remove(modelId))).status, 409);
   });
 
+  it('documents every model and model sync route in the OpenAPI spec', async () => {
+    const spec = (await http(ferry.url, 'GET', '/openapi.json')).body;
+    for (const route of [
+      '/api/models',
+      '/api/models/{id}/sample',
+      '/api/model-preview',
+      '/api/connections/{id}/modelsync/source/fields',
+      '/api/connections/{id}/modelsync/target/fields',
+      '/api/connections/{id}/modelsync/targetobjects',
+      '/api/syncs',
+      '/api/syncs/schedules',
+      '/api/syncs/{id}/status',
+      '/api/syncs/{syncId}/executions/{id}/consolelog',
+      '/api/syncs/{syncId}/executions/{id}/{type}/{filename}',
+    ]) {
+      assert.ok(spec.paths[route], `${route} is documented`);
+    }
+  });
+
   it('describes targets: objects, fields and modes', async () => {
     await target.query('create table t_describe (id int primary key, label text not null)');
     const objects = (await sdk.modelSync.targets.list(targetId)).data!;
