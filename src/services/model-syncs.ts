@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
 import { filterFunctions } from '../engine/model/plan.ts';
+import { identityModes } from '../engine/model/targets/modes.ts';
 import { describeTarget, listTargetObjects, type ModelTargetInfo } from '../engine/model/targets.ts';
 import { type Schedule, validateSchedule } from '../runner/schedule.ts';
 import {
@@ -33,15 +34,6 @@ export interface ModelSyncInput {
   syncAllRecords?: boolean | undefined;
   organizationId?: string | undefined;
 }
-
-/** Modes that match records to target rows, so they need an identity. */
-export const modesNeedingIdentity: readonly ModelSyncMode[] = [
-  'create',
-  'update',
-  'updateOrCreate',
-  'replace',
-  'remove',
-];
 
 export const maxListLimit = 50;
 
@@ -238,7 +230,7 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
         field: 'identity.function',
       });
     }
-  } else if (modesNeedingIdentity.includes(input.mode)) {
+  } else if (identityModes.has(input.mode)) {
     throw new FerryError('validation_failed', `identity: mode ${input.mode} needs an identity`, {
       field: 'identity',
     });

@@ -7,6 +7,7 @@ import type { ModelSyncMode } from '../../store/schema.ts';
 import type { MappedRecord } from './plan.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import { type HttpTargetConfig, httpTargetInfo, openHttpTarget } from './targets/http.ts';
+import { modesOf } from './targets/modes.ts';
 import { openMysqlTarget } from './targets/mysql.ts';
 import { openPostgresTarget } from './targets/postgres.ts';
 
@@ -36,9 +37,6 @@ const databaseModes: ModelSyncMode[] = [
   'remove',
   'snapshot',
 ];
-const identityModes = new Set<ModelSyncMode>(['create', 'update', 'updateOrCreate', 'replace', 'remove']);
-export const modesOf = (modes: ModelSyncMode[]) =>
-  modes.map((mode) => ({ mode, requires_identity: identityModes.has(mode) }));
 
 const databaseTypes = new Set(['postgresql', 'mysql']);
 

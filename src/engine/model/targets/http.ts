@@ -7,13 +7,13 @@ import { type ModelSyncMode, modelSyncState } from '../../../store/schema.ts';
 import type { MappedRecord } from '../plan.ts';
 import type { ModelTarget, ModelTargetInfo, TargetRequest } from '../targets.ts';
 import { type ApplyResult, emptyResult, type RejectedRecord } from './batch.ts';
+import { modesOf } from './modes.ts';
 
 export type HttpTargetConfig = HttpConfig;
 
 /** The one object of an HTTP target: the records it receives. */
 export const httpObject = 'records';
 const httpModes: ModelSyncMode[] = ['create', 'update', 'updateOrCreate', 'append', 'remove'];
-const identityModes = new Set<ModelSyncMode>(['create', 'update', 'updateOrCreate', 'remove']);
 
 /** Attempts per request on 429, 5xx and network errors (the first try plus retries). */
 const maxAttempts = 5;
@@ -25,7 +25,7 @@ export function httpTargetInfo(config: HttpTargetConfig): ModelTargetInfo {
     id: httpObject,
     name: config.url,
     fields: [],
-    modes: httpModes.map((mode) => ({ mode, requires_identity: identityModes.has(mode) })),
+    modes: modesOf(httpModes),
     freeFields: true,
   };
 }
