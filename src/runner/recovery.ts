@@ -9,8 +9,9 @@ export const maxRunAttempts = 3;
 
 /**
  * Hands runs whose worker died (kill -9, lost machine) back to the queue, or ends them `interrupted`
- * after `maxRunAttempts`. Each table is loaded atomically and its cursor lives with its data, so a
- * retried run resumes from the last committed table state. `olderThanSeconds` 0 is for the embedded
+ * after `maxRunAttempts`. Each table is loaded atomically and its cursor lives with its data, and a
+ * model run's change state commits with its records, so a retried run resumes from the last
+ * committed state. `olderThanSeconds` 0 is for the embedded
  * store at start-up, where no other process can hold a run.
  */
 export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAfterSeconds): Promise<number> {
