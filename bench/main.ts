@@ -10,6 +10,11 @@ const benchmarks: Record<string, { summary: string; run: (argv: string[]) => Pro
       'bulk syncs: PG→PG snapshot vs psql COPY pipe, replicate after 1% changed, MariaDB→PG vs pgloader, PG→DuckDB, peak RSS 1M vs N rows',
     run: async (argv) => (await import('./bulk.ts')).runBulkBenchmark(argv),
   },
+  model: {
+    summary:
+      'model syncs: PG→PG updateOrCreate vs psql INSERT ON CONFLICT, second run after 1% changed, PG→HTTP API records/s, peak RSS',
+    run: async (argv) => (await import('./model.ts')).runModelBenchmark(argv),
+  },
 };
 
 function usage(): string {
@@ -24,6 +29,10 @@ function usage(): string {
     '  --small-rows N  rows of the second snapshot for the RSS comparison (default 1000000)',
     "  --store S       Ferry's metadata store: postgres (default, a fresh database) or embedded",
     '  --only a,b      run only these steps: pipe, snapshot, small, pgloader, mysql, duckdb, replicate',
+    '',
+    'options (model):',
+    '  --rows N        rows of the model (default 1000000; or BENCH_ROWS)',
+    "  --store S       Ferry's metadata store: postgres (default) or embedded",
   ].join('\n');
 }
 

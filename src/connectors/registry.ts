@@ -1,5 +1,6 @@
 import { duckdbConnector } from './duckdb/index.ts';
 import { filesConnector } from './files/index.ts';
+import { httpConnector } from './http/index.ts';
 import { mysqlConnector } from './mysql/index.ts';
 import { postgresConnector } from './postgres/index.ts';
 import { sqliteConnector } from './sqlite/index.ts';
@@ -11,6 +12,7 @@ export const connectorTypes: ConnectorType[] = [
   sqliteConnector,
   duckdbConnector,
   filesConnector,
+  httpConnector,
 ];
 
 /** Other spellings clients use for the same type. */

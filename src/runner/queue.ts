@@ -13,6 +13,8 @@ const queues = {
   // Retries of a bulk run are decided by the run itself (per table, and by run recovery when a
   // worker dies), not by the queue; its liveness is the run's own heartbeat, so no queue expiry.
   bulksync: { policy: 'standard', retryLimit: 0, expireInSeconds: 24 * 3600 },
+  // Model runs, likewise: retried by run recovery, live while their heartbeat is.
+  modelsync: { policy: 'standard', retryLimit: 0, expireInSeconds: 24 * 3600 },
   exportlogs: { policy: 'standard', retryLimit: 2 },
 } as const;
 export type JobType = keyof typeof queues;
@@ -37,7 +39,13 @@ export interface JobRecord {
 export type JobHandler = (data: JobData, job: { id: string }) => Promise<unknown>;
 
 /** Jobs of one type a process runs at the same time. */
-const concurrency: Record<JobType, number> = { schemarefresh: 2, query: 4, bulksync: 4, exportlogs: 1 };
+const concurrency: Record<JobType, number> = {
+  schemarefresh: 2,
+  query: 4,
+  bulksync: 4,
+  modelsync: 4,
+  exportlogs: 1,
+};
 
 const stateOf: Record<string, JobState> = {
   created: 'created',

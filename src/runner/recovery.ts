@@ -9,8 +9,9 @@ export const maxRunAttempts = 3;
 
 /**
  * Hands runs whose worker died (kill -9, lost machine) back to the queue, or ends them `interrupted`
- * after `maxRunAttempts`. Each table is loaded atomically and its cursor lives with its data, so a
- * retried run resumes from the last committed table state. `olderThanSeconds` 0 is for the embedded
+ * after `maxRunAttempts`. Each table is loaded atomically and its cursor lives with its data, and a
+ * model run's change state commits with its records, so a retried run resumes from the last
+ * committed state. `olderThanSeconds` 0 is for the embedded
  * store at start-up, where no other process can hold a run.
  */
 export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAfterSeconds): Promise<number> {
@@ -37,9 +38,16 @@ export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAf
     .update(executions)
     .set({ status: 'queued', statusMessage: 'retrying after its worker stopped', updatedAt: sql`now()` })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
-    .returning({ id: executions.id, organizationId: executions.organizationId });
+    .returning({
+      id: executions.id,
+      organizationId: executions.organizationId,
+      syncKind: executions.syncKind,
+    });
   for (const run of requeued) {
-    await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId: run.id });
+    await core.queue.enqueue(run.syncKind === 'model' ? 'modelsync' : 'bulksync', {
+      organizationId: run.organizationId,
+      executionId: run.id,
+    });
   }
   if (requeued.length + interrupted.length > 0) {
     core.log.warn(

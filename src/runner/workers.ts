@@ -1,4 +1,5 @@
 import { runBulkExecution } from '../engine/bulk/run-execution.ts';
+import { runModelExecution } from '../engine/model/run-execution.ts';
 import { runQuery, runSchemaRefresh } from '../services/connections.ts';
 import type { Core } from '../services/context.ts';
 import { runLogExport } from '../services/execution-logs.ts';
@@ -13,6 +14,7 @@ export async function startWorkers(core: Core): Promise<() => void> {
   await core.queue.work('schemarefresh', (data) => runSchemaRefresh(core, String(data.connectionId)));
   await core.queue.work('query', (data) => runQuery(core, String(data.connectionId), String(data.query)));
   await core.queue.work('bulksync', (data) => runBulkExecution(core, String(data.executionId)));
+  await core.queue.work('modelsync', (data) => runModelExecution(core, String(data.executionId)));
   await core.queue.work('exportlogs', (data) =>
     runLogExport(core, String(data.executionId), data.notify === true),
   );

@@ -356,7 +356,7 @@ export async function openConnectorById<T>(
 
 /** Opens the bulk reader of a stored connection (the caller closes it). Used by the bulk engine. */
 export async function openTableReader(core: Core, connectionId: string) {
-  const { type, config } = await bulkEndpoint(core, connectionId);
+  const { type, config } = await connectionEndpoint(core, connectionId);
   if (!type.openReader)
     throw new FerryError('validation_failed', `a ${type.id} connection cannot be a bulk source`);
   return type.openReader(config);
@@ -364,13 +364,14 @@ export async function openTableReader(core: Core, connectionId: string) {
 
 /** Opens the bulk writer of a stored connection (the caller closes it). Used by the bulk engine. */
 export async function openTableWriter(core: Core, connectionId: string) {
-  const { type, config } = await bulkEndpoint(core, connectionId);
+  const { type, config } = await connectionEndpoint(core, connectionId);
   if (!type.openWriter)
     throw new FerryError('validation_failed', `a ${type.id} connection cannot be a bulk destination`);
   return { writer: await type.openWriter(config), typeId: type.id };
 }
 
-async function bulkEndpoint(core: Core, connectionId: string) {
+/** The type and decrypted configuration of a stored connection, without tenancy checks (workers). */
+export async function connectionEndpoint(core: Core, connectionId: string) {
   const [row] = await core.store.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!row) throw notFound('connection', connectionId);
   const type = resolveType(row.type);

@@ -12,6 +12,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { SchemaInfo } from '../connectors/types.ts';
 import type { ExecutionStatus, RecordLogType } from '../domain/executions.ts';
+import type { LogicalType } from '../engine/bulk/contracts.ts';
 
 // Mirrors src/store/migrations/*.sql; test/store/schema.test.ts checks the two agree.
 const timestamps = {
@@ -246,3 +247,125 @@ export type BulkSyncRow = typeof bulkSyncs.$inferSelect;
 export type BulkSyncSchemaRow = typeof bulkSyncSchemas.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
 export type SchemaExecutionRow = typeof schemaExecutions.$inferSelect;
+
+/** A model field as the source describes the model's result. */
+export interface ModelFieldInfo {
+  name: string;
+  remote_type: string;
+  type: string;
+  logical_type: LogicalType;
+  nullable: boolean;
+}
+
+export const models = pgTable('models', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  connectionId: uuid('connection_id')
+    .notNull()
+    .references(() => connections.id),
+  name: text('name').notNull(),
+  configuration: jsonb('configuration').$type<{ query?: string; table?: string }>().notNull(),
+  fields: jsonb('fields').$type<ModelFieldInfo[]>().notNull().default([]),
+  identifier: text('identifier'),
+  labels: jsonb('labels').$type<string[]>().notNull().default([]),
+  version: integer('version').notNull().default(1),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  ...timestamps,
+});
+
+export type ModelSyncMode =
+  | 'create'
+  | 'update'
+  | 'updateOrCreate'
+  | 'replace'
+  | 'append'
+  | 'remove'
+  | 'snapshot';
+
+export interface ModelFieldRef {
+  model_id: string;
+  field: string;
+}
+
+export interface ModelSyncFieldConfig {
+  source?: ModelFieldRef | undefined;
+  override_value?: string | undefined;
+  target: string;
+}
+
+export interface ModelSyncIdentityConfig {
+  source: ModelFieldRef;
+  target: string;
+  function: string;
+}
+
+export interface ModelSyncFilterConfig {
+  field: ModelFieldRef;
+  function: string;
+  value?: unknown;
+  label?: string | undefined;
+}
+
+export interface ModelSyncOverrideConfig {
+  field: ModelFieldRef;
+  function: string;
+  value?: unknown;
+  override: unknown;
+}
+
+export const modelSyncs = pgTable('model_syncs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  modelId: uuid('model_id')
+    .notNull()
+    .references(() => models.id),
+  targetConnectionId: uuid('target_connection_id')
+    .notNull()
+    .references(() => connections.id),
+  targetObject: text('target_object').notNull(),
+  targetConfiguration: jsonb('target_configuration').$type<Record<string, unknown>>().notNull().default({}),
+  mode: text('mode').$type<ModelSyncMode>().notNull(),
+  fields: jsonb('fields').$type<ModelSyncFieldConfig[]>().notNull().default([]),
+  identity: jsonb('identity').$type<ModelSyncIdentityConfig | null>(),
+  filters: jsonb('filters').$type<ModelSyncFilterConfig[]>().notNull().default([]),
+  filterLogic: text('filter_logic'),
+  overrides: jsonb('overrides').$type<ModelSyncOverrideConfig[]>().notNull().default([]),
+  schedule: jsonb('schedule').$type<Record<string, unknown>>().notNull(),
+  active: boolean('active').notNull().default(true),
+  syncAllRecords: boolean('sync_all_records').notNull().default(false),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  ...timestamps,
+});
+
+export const modelExecutionDetails = pgTable('model_executions', {
+  executionId: uuid('execution_id')
+    .primaryKey()
+    .references(() => executions.id, { onDelete: 'cascade' }),
+  inserted: bigint('inserted', { mode: 'number' }).notNull().default(0),
+  updated: bigint('updated', { mode: 'number' }).notNull().default(0),
+  deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
+  upserted: bigint('upserted', { mode: 'number' }).notNull().default(0),
+  errors: jsonb('errors').$type<string[]>().notNull().default([]),
+  identities: text('identities').array(),
+});
+
+export const modelSyncState = pgTable(
+  'model_sync_state',
+  {
+    syncId: uuid('sync_id')
+      .notNull()
+      .references(() => modelSyncs.id, { onDelete: 'cascade' }),
+    identity: text('identity').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.syncId, t.identity] })],
+);
+
+export type ModelRow = typeof models.$inferSelect;
+export type ModelSyncRow = typeof modelSyncs.$inferSelect;
+export type ModelExecutionDetailsRow = typeof modelExecutionDetails.$inferSelect;

@@ -192,7 +192,14 @@ describe('Ferry API end to end', () => {
   describe('connections', () => {
     it('lists the connection types with their configuration schemas', async () => {
       const types = (await admin.connections.getTypes()).data!;
-      assert.deepEqual(types.map((t) => t.id).sort(), ['duckdb', 'files', 'mysql', 'postgresql', 'sqlite']);
+      assert.deepEqual(types.map((t) => t.id).sort(), [
+        'duckdb',
+        'files',
+        'http',
+        'mysql',
+        'postgresql',
+        'sqlite',
+      ]);
       const schema = await http(ferry.url, 'GET', '/api/connection_types/postgresql', {
         key: ferry.adminKey,
       });

@@ -3,8 +3,19 @@ import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
 import { readClauses } from '../read-sql.ts';
-import { abortReason, BATCH_BYTES, BATCH_ROWS, keysetAfter, pgTimestampText, rowLimit } from '../values.ts';
+import type { FieldInfo } from '../types.ts';
+import {
+  abortReason,
+  BATCH_BYTES,
+  BATCH_ROWS,
+  fieldTypeOf,
+  keysetAfter,
+  pgTimestampText,
+  rowLimit,
+  stripTrailingSemicolons,
+} from '../values.ts';
 import type { MysqlConfig } from './index.ts';
+import { mysqlLogicalType } from './logical-types.ts';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const KILL_TIMEOUT_MS = 3_000;
@@ -81,6 +92,61 @@ function converterOf(field: mysql.FieldPacket): Converter {
       // Numbers and times arrive as text; strings as bytes, which are binary data in binary columns.
       if (binary) return (value) => (typeof value === 'string' ? value : `\\x${value.toString('hex')}`);
       return (value) => (typeof value === 'string' ? value : value.toString('utf8'));
+  }
+}
+
+/** The `column_type` spelling of a result column, from its protocol metadata. */
+function columnTypeOf(field: mysql.FieldPacket): string {
+  const T = mysql.Types;
+  const length = field.columnLength ?? 0;
+  const decimals = field.decimals ?? 0;
+  const unsigned = ((field.flags as number) & 32) !== 0 ? ' unsigned' : '';
+  const binary = field.characterSet === BINARY_CHARSET;
+  switch (field.columnType) {
+    case T.TINY:
+      return length === 1 ? 'tinyint(1)' : `tinyint${unsigned}`;
+    case T.SHORT:
+      return `smallint${unsigned}`;
+    case T.INT24:
+      return `mediumint${unsigned}`;
+    case T.LONG:
+      return `int${unsigned}`;
+    case T.LONGLONG:
+      return `bigint${unsigned}`;
+    case T.YEAR:
+      return 'year';
+    case T.BIT:
+      return `bit(${length})`;
+    case T.DECIMAL:
+    case T.NEWDECIMAL: {
+      // The display length counts the sign and the point.
+      const precision = Math.max(1, length - (decimals > 0 ? 1 : 0) - (unsigned ? 0 : 1));
+      return `decimal(${precision},${decimals})`;
+    }
+    case T.FLOAT:
+      return 'float';
+    case T.DOUBLE:
+      return 'double';
+    case T.DATE:
+    case T.NEWDATE:
+      return 'date';
+    case T.TIME:
+      return 'time';
+    case T.DATETIME:
+      return 'datetime';
+    case T.TIMESTAMP:
+      return 'timestamp';
+    case T.JSON:
+      return 'json';
+    case T.GEOMETRY:
+      return 'geometry';
+    case T.TINY_BLOB:
+    case T.MEDIUM_BLOB:
+    case T.LONG_BLOB:
+    case T.BLOB:
+      return binary ? 'blob' : 'text';
+    default:
+      return binary ? 'varbinary' : 'varchar';
   }
 }
 
@@ -276,7 +342,51 @@ export class MysqlReader implements TableReader {
   }
 
   async *read(request: ReadRequest): AsyncGenerator<RowBatch> {
-    const { signal } = request;
+    yield* this.#rows(async (connection) => {
+      const types = await this.#columns(connection, request.schemaId);
+      if (types.size === 0) throw notFound('Schema', request.schemaId);
+      return selectSql(request.schemaId, types, request, (value) => connection.escape(value));
+    }, request.signal);
+  }
+
+  /**
+   * The fields of a read-only query's result, from the result metadata of the query run with
+   * `limit 0`: a bad query fails here with the server's own message.
+   */
+  async describeQuery(query: string): Promise<FieldInfo[]> {
+    const connection = await this.#connect();
+    try {
+      const [, fields] = await connection
+        .promise()
+        .query(`select * from (${stripTrailingSemicolons(query)}) as ferry_model limit 0`);
+      return (fields ?? []).map((field) => {
+        const remoteType = columnTypeOf(field);
+        return {
+          name: field.name,
+          remoteType,
+          type: fieldTypeOf(remoteType),
+          nullable: true,
+          isPrimaryKey: false,
+          logicalType: mysqlLogicalType(remoteType),
+        };
+      });
+    } catch (error) {
+      throw this.#failure(error);
+    } finally {
+      this.#connections.delete(connection);
+      connection.destroy();
+    }
+  }
+
+  /** Streams the rows of a read-only query as text, like `read` does for a table. */
+  async *readQuery(query: string, _width: number, signal: AbortSignal): AsyncGenerator<RowBatch> {
+    yield* this.#rows(async () => stripTrailingSemicolons(query), signal);
+  }
+
+  async *#rows(
+    sqlOf: (connection: mysql.Connection) => Promise<string>,
+    signal: AbortSignal,
+  ): AsyncGenerator<RowBatch> {
     if (signal.aborted) throw abortReason(signal);
     let connection: mysql.Connection | undefined;
     let stream: ReturnType<mysql.Query['stream']> | undefined;
@@ -289,10 +399,7 @@ export class MysqlReader implements TableReader {
     try {
       connection = await this.#connect();
       if (signal.aborted) throw abortReason(signal);
-      const types = await this.#columns(connection, request.schemaId);
-      if (types.size === 0) throw notFound('Schema', request.schemaId);
-      const sql = selectSql(request.schemaId, types, request, (value) => connection!.escape(value));
-      const query = connection.query(sql);
+      const query = connection.query(await sqlOf(connection));
       let converters: Converter[] = [];
       query.on('fields', (fields: mysql.FieldPacket[]) => {
         converters = fields.map(converterOf);

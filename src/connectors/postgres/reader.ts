@@ -6,8 +6,18 @@ import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
 import { readClauses } from '../read-sql.ts';
-import { abortReason, BATCH_BYTES, BATCH_ROWS, quoteIdent, rowLimit } from '../values.ts';
+import type { FieldInfo } from '../types.ts';
+import {
+  abortReason,
+  BATCH_BYTES,
+  BATCH_ROWS,
+  fieldTypeOf,
+  quoteIdent,
+  rowLimit,
+  stripTrailingSemicolons,
+} from '../values.ts';
 import type { PostgresConfig } from './index.ts';
+import { postgresLogicalType } from './logical-types.ts';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const CANCEL_TIMEOUT_MS = 3_000;
@@ -38,6 +48,16 @@ const TABLE_SQL = `
   where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname || '.' || c.relname = $1
   group by n.nspname, c.relname, c.reltuples, c.relkind
   limit 1`;
+
+/** Types of a query's result columns (type oid, modifier), in order: a domain reports its base type. */
+const QUERY_TYPES_SQL = `
+  select format_type(u.oid, nullif(u.mod, -1)) as remote, coalesce(b.typname, t.typname) as typname,
+    coalesce(b.typcategory, t.typcategory)::text as category,
+    format_type(coalesce(b.oid, t.oid), nullif(u.mod, -1)) as base
+  from unnest($1::oid[], $2::int[]) with ordinality as u(oid, mod, i)
+  join pg_catalog.pg_type t on t.oid = u.oid
+  left join pg_catalog.pg_type b on b.oid = t.typbasetype and t.typtype = 'd'
+  order by u.i`;
 
 /** Sends a protocol CancelRequest (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-CANCELING-REQUESTS). */
 function sendCancelRequest(host: string, port: number, processID: number, secretKey: number): Promise<void> {
@@ -227,7 +247,8 @@ export class PostgresReader implements TableReader {
     return queryFailed(error, [password]);
   }
 
-  async #connect(schemaId: string): Promise<Session> {
+  /** A connection of its own with the bulk session settings. */
+  async #open(): Promise<pg.Client> {
     const client = new pg.Client(this.#clientConfig());
     client.on('error', () => {}); // reported through the query or stream that is running
     this.#clients.add(client);
@@ -244,6 +265,16 @@ export class PostgresReader implements TableReader {
       await client.query(SESSION_SQL);
       // PostgreSQL 14+: a backend notices a vanished client within a second even while it computes.
       await client.query(`set client_connection_check_interval = 1000`).catch(() => {});
+      return client;
+    } catch (error) {
+      this.#drop(client);
+      throw this.#failure(error);
+    }
+  }
+
+  async #connect(schemaId: string): Promise<Session> {
+    const client = await this.#open();
+    try {
       const table = (await client.query<Table>(TABLE_SQL, [schemaId])).rows[0];
       if (!table) throw notFound('Schema', schemaId);
       return { client, table };
@@ -277,21 +308,77 @@ export class PostgresReader implements TableReader {
   }
 
   async *read(request: ReadRequest): AsyncGenerator<RowBatch> {
-    const { signal } = request;
+    yield* this.#copyRows(
+      async () => {
+        const session = await this.#connect(request.schemaId);
+        return { client: session.client, sql: this.#copySql(session, request) };
+      },
+      request.columns.length,
+      request.signal,
+    );
+  }
+
+  /**
+   * The fields of a read-only query's result: name, type as PostgreSQL formats it, portable type.
+   * Runs the query with `limit 0`, so a bad query fails here with the database's own message.
+   */
+  async describeQuery(query: string): Promise<FieldInfo[]> {
+    const client = await this.#open();
+    try {
+      const result = await client.query(
+        `select * from (${stripTrailingSemicolons(query)}) as ferry_model limit 0`,
+      );
+      const types = await client.query<{ remote: string; typname: string; category: string; base: string }>(
+        QUERY_TYPES_SQL,
+        [result.fields.map((f) => f.dataTypeID), result.fields.map((f) => f.dataTypeModifier)],
+      );
+      return result.fields.map((field, i) => {
+        const type = types.rows[i]!;
+        return {
+          name: field.name,
+          remoteType: type.remote,
+          type: fieldTypeOf(type.remote),
+          nullable: true,
+          isPrimaryKey: false,
+          logicalType: postgresLogicalType(type.typname, type.category, type.base),
+        };
+      });
+    } catch (error) {
+      throw this.#failure(error);
+    } finally {
+      await this.#finish(client);
+    }
+  }
+
+  /** Streams the rows of a read-only query (`width` columns) as text, like `read` does for a table. */
+  async *readQuery(query: string, width: number, signal: AbortSignal): AsyncGenerator<RowBatch> {
+    yield* this.#copyRows(
+      async () => ({ client: await this.#open(), sql: `copy (${stripTrailingSemicolons(query)}) to stdout` }),
+      width,
+      signal,
+    );
+  }
+
+  async *#copyRows(
+    start: () => Promise<{ client: pg.Client; sql: string }>,
+    width: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<RowBatch> {
     if (signal.aborted) throw abortReason(signal);
-    let session: Session | undefined;
+    let client: pg.Client | undefined;
     let stream: Readable | undefined;
     let done = false;
     const onAbort = () => {
       stream?.destroy();
-      if (session) void this.#drop(session.client, true);
+      if (client) void this.#drop(client, true);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      session = await this.#connect(request.schemaId);
+      const started = await start();
+      client = started.client;
       if (signal.aborted) throw abortReason(signal);
-      stream = session.client.query(copyTo(this.#copySql(session, request)));
-      const parser = new CopyTextParser(request.columns.length);
+      stream = client.query(copyTo(started.sql));
+      const parser = new CopyTextParser(width);
       for await (const chunk of stream) {
         parser.push(chunk as Buffer);
         while (parser.batches.length > 0) {
@@ -307,10 +394,10 @@ export class PostgresReader implements TableReader {
       throw this.#failure(error);
     } finally {
       signal.removeEventListener('abort', onAbort);
-      if (session) {
+      if (client) {
         // Stopped early (error, abort, consumer break): the server may still be sending rows.
-        if (done) await this.#finish(session.client);
-        else await this.#drop(session.client, true);
+        if (done) await this.#finish(client);
+        else await this.#drop(client, true);
       }
     }
   }

@@ -8,6 +8,8 @@ import { connectionRoutes } from './routes/connections.ts';
 import { executionLogRoutes } from './routes/execution-logs.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { modelSyncRoutes } from './routes/model-syncs.ts';
+import { modelRoutes } from './routes/models.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 
 /** The Polytomic-compatible API, mounted at `/api` (and at `/v1/api` by the Naftiko adapter). */
@@ -21,6 +23,8 @@ export function polytomicApi(rateLimitPerSecond: number): HttpApp {
   jobRoutes(app);
   bulkSyncRoutes(app);
   executionLogRoutes(app);
+  modelRoutes(app);
+  modelSyncRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );

@@ -1,0 +1,158 @@
+import type { FieldInfo, Row } from '../../connectors/types.ts';
+import { FerryError } from '../../domain/errors.ts';
+import { openConnectorById, openTableReader } from '../../services/connections.ts';
+import type { Core } from '../../services/context.ts';
+import type { ModelFieldInfo } from '../../store/schema.ts';
+import type { RowBatch, TableReader } from '../bulk/contracts.ts';
+
+/** What a model reads: a read-only SQL query or one table ("schema id") of its connection. */
+export interface ModelConfiguration {
+  query?: string | undefined;
+  table?: string | undefined;
+}
+
+/** Readers that can also stream an arbitrary read-only query (PostgreSQL, MySQL/MariaDB). */
+interface QueryReader extends TableReader {
+  describeQuery(query: string): Promise<FieldInfo[]>;
+  readQuery(query: string, width: number, signal: AbortSignal): AsyncIterable<RowBatch>;
+}
+
+const isQueryReader = (reader: TableReader): reader is QueryReader =>
+  'describeQuery' in reader && 'readQuery' in reader;
+
+/**
+ * Rows a SQL model reads through a connector's plain query runner (SQLite, DuckDB, files), whose
+ * results are held in memory; PostgreSQL and MySQL queries and every table model stream instead.
+ */
+export const bufferedQueryRowLimit = 1_000_000;
+
+export function checkModelConfiguration(configuration: ModelConfiguration): void {
+  const query = configuration.query?.trim();
+  const table = configuration.table?.trim();
+  if (!query === !table) {
+    throw new FerryError('validation_failed', 'configuration: give exactly one of "query" or "table"', {
+      field: 'configuration',
+    });
+  }
+}
+
+const fieldOut = (field: FieldInfo): ModelFieldInfo => ({
+  name: field.name,
+  remote_type: field.remoteType,
+  type: field.type,
+  logical_type: field.logicalType,
+  nullable: field.nullable,
+});
+
+/** The fields of a model's result, as its source describes them; a bad query or table is a 4xx. */
+export async function describeModel(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+): Promise<ModelFieldInfo[]> {
+  checkModelConfiguration(configuration);
+  if (configuration.table) {
+    const table = configuration.table;
+    const schema = await openConnectorById(core, connectionId, (connector) => connector.getSchema(table));
+    if (!schema) {
+      throw new FerryError(
+        'validation_failed',
+        `configuration.table: the connection has no table "${table}"`,
+        {
+          field: 'configuration.table',
+        },
+      );
+    }
+    return schema.fields.map(fieldOut);
+  }
+  const query = configuration.query!;
+  const reader = await openTableReader(core, connectionId).catch(() => undefined);
+  try {
+    if (reader && isQueryReader(reader)) return (await reader.describeQuery(query)).map(fieldOut);
+  } finally {
+    await reader?.close().catch(() => {});
+  }
+  const result = await openConnectorById(core, connectionId, (connector) => connector.query(query, 1));
+  return result.fields.map((name) => inferredField(name, result.rows[0]?.[name]));
+}
+
+/** Type of a buffered query's column, from the JSON-safe value of its first row. */
+function inferredField(name: string, sample: unknown): ModelFieldInfo {
+  const base = { name, nullable: true };
+  if (typeof sample === 'number')
+    return { ...base, remote_type: 'number', type: 'number', logical_type: { kind: 'float64' } };
+  if (typeof sample === 'boolean')
+    return { ...base, remote_type: 'boolean', type: 'boolean', logical_type: { kind: 'boolean' } };
+  if (sample !== null && typeof sample === 'object')
+    return { ...base, remote_type: 'json', type: 'object', logical_type: { kind: 'json' } };
+  return { ...base, remote_type: 'text', type: 'string', logical_type: { kind: 'text' } };
+}
+
+/** Up to `limit` records of the model, JSON-safe (model samples and previews). */
+export async function sampleModel(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  limit: number,
+): Promise<Row[]> {
+  checkModelConfiguration(configuration);
+  return openConnectorById(core, connectionId, async (connector) =>
+    configuration.table
+      ? connector.sampleRecords(configuration.table, limit)
+      : (await connector.query(configuration.query!, limit)).rows,
+  );
+}
+
+/**
+ * Streams every row of a model as text (the bulk engine's value convention), values in `fields`
+ * order. Aborting `signal` stops the query in the source.
+ */
+export async function* readModel(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  fields: ModelFieldInfo[],
+  signal: AbortSignal,
+): AsyncGenerator<RowBatch> {
+  checkModelConfiguration(configuration);
+  const reader = await openTableReader(core, connectionId).catch((error) => {
+    if (configuration.table) throw error;
+    return undefined;
+  });
+  try {
+    if (configuration.table) {
+      const columns = fields.map((f) => ({
+        source: f.name,
+        name: f.name,
+        type: f.logical_type,
+        nullable: f.nullable,
+      }));
+      yield* reader!.read({ schemaId: configuration.table, columns, primaryKey: [], signal });
+      return;
+    }
+    if (reader && isQueryReader(reader)) {
+      yield* reader.readQuery(configuration.query!, fields.length, signal);
+      return;
+    }
+  } finally {
+    await reader?.close().catch(() => {});
+  }
+  const result = await openConnectorById(core, connectionId, (connector) =>
+    connector.query(configuration.query!, bufferedQueryRowLimit),
+  );
+  const batchRows = 5_000;
+  for (let start = 0; start < result.rows.length; start += batchRows) {
+    if (signal.aborted) throw signal.reason;
+    yield result.rows
+      .slice(start, start + batchRows)
+      .map((row) => fields.map((field) => textOf(row[field.name])));
+  }
+}
+
+/** A JSON-safe value as PostgreSQL text. */
+function textOf(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

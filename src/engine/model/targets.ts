@@ -1,0 +1,150 @@
+import type { MysqlConfig } from '../../connectors/mysql/index.ts';
+import type { PostgresConfig } from '../../connectors/postgres/index.ts';
+import { FerryError } from '../../domain/errors.ts';
+import { connectionEndpoint, openConnectorById } from '../../services/connections.ts';
+import type { Core } from '../../services/context.ts';
+import type { ModelSyncMode } from '../../store/schema.ts';
+import type { MappedRecord } from './plan.ts';
+import type { ApplyResult } from './targets/batch.ts';
+import { type HttpTargetConfig, httpTargetInfo, openHttpTarget } from './targets/http.ts';
+import { modesOf } from './targets/modes.ts';
+import { openMysqlTarget } from './targets/mysql.ts';
+import { openPostgresTarget } from './targets/postgres.ts';
+
+export interface TargetFieldInfo {
+  id: string;
+  name: string;
+  type: string;
+  remoteType: string;
+  required: boolean;
+}
+
+export interface ModelTargetInfo {
+  id: string;
+  name: string;
+  fields: TargetFieldInfo[];
+  modes: { mode: ModelSyncMode; requires_identity: boolean }[];
+  /** HTTP targets take any field name; database targets only their columns. */
+  freeFields: boolean;
+}
+
+const databaseModes: ModelSyncMode[] = [
+  'create',
+  'update',
+  'updateOrCreate',
+  'replace',
+  'append',
+  'remove',
+  'snapshot',
+];
+
+const databaseTypes = new Set(['postgresql', 'mysql']);
+
+async function targetType(core: Core, connectionId: string) {
+  const endpoint = await connectionEndpoint(core, connectionId);
+  if (!databaseTypes.has(endpoint.type.id) && endpoint.type.id !== 'http') {
+    throw new FerryError(
+      'validation_failed',
+      `a ${endpoint.type.id} connection cannot be a model sync target`,
+      {
+        field: 'target.connection_id',
+      },
+    );
+  }
+  return endpoint;
+}
+
+/** The objects (tables, or the HTTP endpoint) a model sync may write to on a connection. */
+export async function listTargetObjects(core: Core, connectionId: string) {
+  const { type, config } = await targetType(core, connectionId);
+  if (type.id === 'http') {
+    const info = httpTargetInfo(config as HttpTargetConfig);
+    return [{ id: info.id, name: info.name, modes: info.modes }];
+  }
+  const schemas = await openConnectorById(core, connectionId, (connector) => connector.listSchemas());
+  return schemas.map((s) => ({ id: s.id, name: s.id, modes: modesOf(databaseModes) }));
+}
+
+/** One target object with its fields; an unknown object is a 422 on `target.object`. */
+export async function describeTarget(
+  core: Core,
+  connectionId: string,
+  object: string,
+): Promise<ModelTargetInfo> {
+  const { type, config } = await targetType(core, connectionId);
+  if (type.id === 'http') {
+    const info = httpTargetInfo(config as HttpTargetConfig);
+    if (object !== info.id) {
+      throw new FerryError(
+        'validation_failed',
+        `target.object: an HTTP target has one object, "${info.id}"`,
+        {
+          field: 'target.object',
+        },
+      );
+    }
+    return info;
+  }
+  const schema = await openConnectorById(core, connectionId, (connector) => connector.getSchema(object));
+  if (!schema) {
+    throw new FerryError(
+      'validation_failed',
+      `target.object: the target connection has no table "${object}"`,
+      {
+        field: 'target.object',
+      },
+    );
+  }
+  return {
+    id: schema.id,
+    name: schema.id,
+    fields: schema.fields.map((f) => ({
+      id: f.name,
+      name: f.name,
+      type: f.type,
+      remoteType: f.remoteType,
+      required: !f.nullable,
+    })),
+    modes: modesOf(databaseModes),
+    freeFields: false,
+  };
+}
+
+export interface TargetRequest {
+  syncId: string;
+  object: string;
+  mode: ModelSyncMode;
+  columns: string[];
+  identityIndex: number;
+  signal: AbortSignal;
+}
+
+/**
+ * A model sync target during one run. `apply` writes a batch and the content hashes of what it
+ * wrote in one atomic step, so a run that dies re-sends only what did not land.
+ */
+export interface ModelTarget {
+  /** The content hash last delivered per identity. */
+  loadState(): Promise<Map<string, string>>;
+  /** Snapshot mode: opens the one transaction in which the target's content is replaced. */
+  begin(): Promise<void>;
+  apply(records: MappedRecord[]): Promise<ApplyResult>;
+  /**
+   * Ends the run. `unseen` (replace mode, after a run over the whole model): identities of the state
+   * the model no longer has, which are deleted with any row the sync did not write. Returns the rows
+   * deleted.
+   */
+  finish(unseen: string[] | undefined): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openModelTarget(
+  core: Core,
+  connectionId: string,
+  request: TargetRequest,
+): Promise<ModelTarget> {
+  const { type, config } = await targetType(core, connectionId);
+  if (type.id === 'postgresql') return openPostgresTarget(config as PostgresConfig, request);
+  if (type.id === 'mysql') return openMysqlTarget(config as MysqlConfig, request);
+  return openHttpTarget(core, config as HttpTargetConfig, request);
+}

@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eq, sql } from 'drizzle-orm';
+import type { HttpConfig } from '../../../connectors/http/index.ts';
+import { FerryError } from '../../../domain/errors.ts';
+import type { Core } from '../../../services/context.ts';
+import { type ModelSyncMode, modelSyncState } from '../../../store/schema.ts';
+import type { MappedRecord } from '../plan.ts';
+import type { ModelTarget, ModelTargetInfo, TargetRequest } from '../targets.ts';
+import { type ApplyResult, emptyResult, type RejectedRecord } from './batch.ts';
+import { modesOf } from './modes.ts';
+
+export type HttpTargetConfig = HttpConfig;
+
+/** The one object of an HTTP target: the records it receives. */
+export const httpObject = 'records';
+const httpModes: ModelSyncMode[] = ['create', 'update', 'updateOrCreate', 'append', 'remove'];
+
+/** Attempts per request on 429, 5xx and network errors (the first try plus retries). */
+const maxAttempts = 5;
+const baseDelayMs = 200;
+const maxDelayMs = 10_000;
+
+export function httpTargetInfo(config: HttpTargetConfig): ModelTargetInfo {
+  return {
+    id: httpObject,
+    name: config.url,
+    fields: [],
+    modes: modesOf(httpModes),
+    freeFields: true,
+  };
+}
+
+/**
+ * POSTs `{sync_id, mode, operation, records}` batches of `batch_size` records. The response may name
+ * records it refused: `{"errors": [{"index": 3, "message": "..."}]}` (index into `records`); the rest
+ * are delivered. Delivered hashes are kept in Ferry's store, so delivery is at least once: a run that
+ * dies between a response and that write sends those records again.
+ */
+export async function openHttpTarget(
+  core: Core,
+  config: HttpTargetConfig,
+  request: TargetRequest,
+): Promise<ModelTarget> {
+  const db = core.store.db;
+  const headers: Record<string, string> = { ...config.headers, 'content-type': 'application/json' };
+  if (config.auth_header) headers.authorization = config.auth_header;
+  const operation = request.mode === 'remove' ? 'delete' : request.mode === 'append' ? 'insert' : 'upsert';
+
+  async function post(records: MappedRecord[]): Promise<RejectedRecord[]> {
+    const body = JSON.stringify({
+      sync_id: request.syncId,
+      mode: request.mode,
+      operation,
+      records: records.map((r) =>
+        Object.fromEntries(request.columns.map((c, j) => [c, r.values[j] ?? null])),
+      ),
+    });
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | undefined;
+      let failure: string;
+      try {
+        response = await fetch(config.url, { method: 'POST', headers, body, signal: request.signal });
+        const text = await response.text();
+        if (response.ok) return rejectedOf(records, text);
+        failure = `HTTP ${response.status}: ${text.slice(0, 500)}`;
+        // The endpoint or its credentials are wrong: no record would get through.
+        if ([401, 403, 404, 405].includes(response.status)) {
+          throw new FerryError('connection_failed', `${config.url} refused the request (${failure})`);
+        }
+        // Any other 4xx is about the records of this batch.
+        if (response.status !== 429 && response.status < 500) {
+          return records.map((record) => ({ record, reason: failure }));
+        }
+      } catch (error) {
+        if (request.signal.aborted) throw request.signal.reason;
+        if (error instanceof FerryError) throw error;
+        failure = `request failed: ${(error as Error).message}`;
+      }
+      if (attempt >= maxAttempts) {
+        throw new FerryError(
+          'unavailable',
+          `${config.url} kept failing after ${attempt} attempts (${failure})`,
+        );
+      }
+      const retryAfter = Number(response?.headers.get('retry-after'));
+      const delay =
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : baseDelayMs * 2 ** (attempt - 1);
+      await sleep(Math.min(delay, maxDelayMs), undefined, { signal: request.signal });
+    }
+  }
+
+  return {
+    async loadState() {
+      const rows = await db
+        .select({ identity: modelSyncState.identity, hash: modelSyncState.hash })
+        .from(modelSyncState)
+        .where(eq(modelSyncState.syncId, request.syncId));
+      return new Map(rows.map((r) => [r.identity, r.hash]));
+    },
+    async begin() {},
+    async apply(records) {
+      const result: ApplyResult = emptyResult();
+      for (let start = 0; start < records.length; start += config.batch_size) {
+        const batch = records.slice(start, start + config.batch_size);
+        const rejected = await post(batch);
+        const refused = new Set(rejected.map((r) => r.record));
+        const delivered = batch.filter((r) => !refused.has(r));
+        result.rejected.push(...rejected);
+        if (request.mode === 'remove') result.deleted.push(...delivered);
+        else result.inserted.push(...delivered);
+        if (delivered.length > 0) {
+          await db
+            .insert(modelSyncState)
+            .values(delivered.map((r) => ({ syncId: request.syncId, identity: r.identity, hash: r.hash })))
+            .onConflictDoUpdate({
+              target: [modelSyncState.syncId, modelSyncState.identity],
+              set: { hash: sql`excluded.hash` },
+            });
+        }
+      }
+      return result;
+    },
+    // Replace is not an HTTP mode: nothing is deleted at the end of a run.
+    async finish() {
+      return 0;
+    },
+    async close() {},
+  };
+}
+
+/** Records the response body says were refused; a body that is not such JSON refuses none. */
+function rejectedOf(records: MappedRecord[], text: string): RejectedRecord[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const errors = (parsed as { errors?: unknown })?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((entry) => {
+    const { index, message } = (entry ?? {}) as { index?: unknown; message?: unknown };
+    const record = typeof index === 'number' ? records[index] : undefined;
+    return record ? [{ record, reason: typeof message === 'string' ? message : JSON.stringify(entry) }] : [];
+  });
+}

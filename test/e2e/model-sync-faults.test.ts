@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
+import { http, startFerry } from '../support/ferry.ts';
+
+// A model sync whose worker is killed with SIGKILL mid-run: on restart the run resumes and sends only
+// what had not landed, so an append target ends with every record exactly once.
+
+describe('model sync faults', () => {
+  let source: TestDatabase<PgTestConfig>;
+  let target: TestDatabase<PgTestConfig>;
+
+  before(async () => {
+    [source, target] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    // Slow enough to be killed in the middle: a pause every 1000 rows.
+    await source.query(`create table events (id int primary key, body text);
+      insert into events select g, 'event ' || g from generate_series(1, 30000) g`);
+    await target.query('create table events_out (seq bigserial, id int, body text)');
+  });
+
+  after(async () => {
+    await Promise.all([source?.drop(), target?.drop()]);
+  });
+
+  it('resumes an append run killed mid-way without duplicating or losing records', async () => {
+    const first = await startFerry();
+    const key = first.adminKey;
+    const call = async (ferryUrl: string, method: string, route: string, body?: unknown) => {
+      const response = await http(ferryUrl, method, route, { key, body });
+      assert.ok(response.status < 300, `${method} ${route}: ${JSON.stringify(response.body)}`);
+      return response.body?.data;
+    };
+    const sourceId = (
+      await call(first.url, 'POST', '/api/connections', {
+        name: 's',
+        type: 'postgresql',
+        configuration: source.config,
+      })
+    ).id;
+    const targetId = (
+      await call(first.url, 'POST', '/api/connections', {
+        name: 't',
+        type: 'postgresql',
+        configuration: target.config,
+      })
+    ).id;
+    const model = await call(first.url, 'POST', '/api/models', {
+      name: 'events',
+      connection_id: sourceId,
+      configuration: {
+        query: `select id, body from events, lateral (select case when id % 1000 = 0 then pg_sleep(0.3) end) nap order by id`,
+      },
+    });
+    const sync = await call(first.url, 'POST', '/api/syncs', {
+      name: 'append events',
+      mode: 'append',
+      schedule: { frequency: 'manual' },
+      target: { connection_id: targetId, object: 'public.events_out' },
+      fields: ['id', 'body'].map((field) => ({ source: { model_id: model.id, field }, target: field })),
+      identity: { source: { model_id: model.id, field: 'id' }, target: 'id', function: 'Equality' },
+    });
+    const run = await call(first.url, 'POST', `/api/syncs/${sync.id}/executions`, {});
+    for (let i = 0; i < 600; i++) {
+      const [landed] = await target.query('select count(*)::int as n from events_out');
+      if (landed.n >= 4000) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const [partial] = await target.query('select count(*)::int as n from events_out');
+    assert.ok(partial.n > 0 && partial.n < 30000, `killed mid-run (${partial.n} rows landed)`);
+
+    const second = await startFerry({ dataDir: first.dataDir, env: { FERRY_API_KEY: key } });
+    try {
+      let execution: any;
+      for (let i = 0; i < 1200; i++) {
+        execution = await call(second.url, 'GET', `/api/syncs/${sync.id}/executions/${run.id}`);
+        if (['completed', 'failed', 'interrupted', 'canceled'].includes(execution.status)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(execution.status, 'completed', JSON.stringify(execution));
+      // The resumed attempt sent only what had not landed.
+      assert.equal(execution.counts.total, 30000 - partial.n);
+      const [counts] = await target.query(
+        'select count(*)::int as n, count(distinct id)::int as ids, sum(id)::bigint::text as total from events_out',
+      );
+      assert.deepEqual(counts, { n: 30000, ids: 30000, total: '450015000' });
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
+  });
+});
