@@ -518,10 +518,22 @@ class DuckdbLoad implements TableLoad {
     }
     // Rows sorted by the partition key cluster it: DuckDB's zone maps then skip row groups on filters.
     const order = target.partitionKey ? ` ORDER BY ${quoteIdent(target.partitionKey)}` : '';
-    const latest = pk.length
-      ? `SELECT * FROM ${this.#stage} QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY ${latestFirst}) = 1`
-      : `SELECT * FROM ${this.#stage}`;
-    await this.#run(`CREATE OR REPLACE TEMP TABLE _ferry_latest AS ${latest}`);
+    // The last row of each key wins. Keys are almost always unique already: then the staged rows are
+    // used as they are (a view), instead of sorting and copying the whole load once more.
+    const duplicated =
+      pk.length > 0 &&
+      (
+        await rows(
+          this.#connection,
+          `SELECT 1 FROM ${this.#stage} GROUP BY ${pk.join(', ')} HAVING count(*) > 1 LIMIT 1`,
+        )
+      ).length > 0;
+    await this.#run(
+      duplicated
+        ? `CREATE OR REPLACE TEMP TABLE _ferry_latest AS SELECT * FROM ${this.#stage}
+           QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY ${latestFirst}) = 1`
+        : `CREATE OR REPLACE TEMP VIEW _ferry_latest AS SELECT * FROM ${this.#stage}`,
+    );
     let inserted = 0;
     let updated = 0;
     const list = columns.join(', ');
@@ -592,7 +604,7 @@ class DuckdbLoad implements TableLoad {
             : null;
       }
     }
-    await this.#run('DROP TABLE temp.main._ferry_latest');
+    await this.#run(`DROP ${duplicated ? 'TABLE' : 'VIEW'} temp.main._ferry_latest`);
     await this.#run(`DROP TABLE ${this.#stage}`);
     await this.#run('COMMIT');
     return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
