@@ -13,6 +13,7 @@ describe('configuration', () => {
       apiKey: undefined,
       secretKey: undefined,
       rateLimit: 100,
+      heartbeatTimeout: 60,
       logLevel: 'info',
     });
     assert.deepEqual(
@@ -25,6 +26,7 @@ describe('configuration', () => {
         'FERRY_API_KEY',
         'FERRY_SECRET_KEY',
         'FERRY_RATE_LIMIT',
+        'FERRY_HEARTBEAT_TIMEOUT',
         'FERRY_LOG_LEVEL',
       ],
     );
@@ -53,6 +55,7 @@ describe('configuration', () => {
     ['FERRY_API_KEY', 'short'],
     ['FERRY_LOG_LEVEL', 'loud'],
     ['FERRY_RATE_LIMIT', '0'],
+    ['FERRY_HEARTBEAT_TIMEOUT', '1'],
   ] as const) {
     it(`rejects ${variable}=${value} naming the variable`, () => {
       assert.throws(

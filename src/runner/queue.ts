@@ -14,6 +14,8 @@ const queues = {
   // worker dies), not by the queue; its liveness is the run's own heartbeat, so no queue expiry.
   bulksync: { policy: 'standard', retryLimit: 0, expireInSeconds: 24 * 3600 },
   exportlogs: { policy: 'standard', retryLimit: 2 },
+  // A receiver that is down gets the event again later: 1 s, 2 s, 4 s... up to about a minute apart.
+  webhook: { policy: 'standard', retryLimit: 6, retryBackoff: true, retryDelayMax: 60 },
 } as const;
 export type JobType = keyof typeof queues;
 export const jobTypes = Object.keys(queues) as JobType[];
@@ -37,7 +39,13 @@ export interface JobRecord {
 export type JobHandler = (data: JobData, job: { id: string }) => Promise<unknown>;
 
 /** Jobs of one type a process runs at the same time. */
-const concurrency: Record<JobType, number> = { schemarefresh: 2, query: 4, bulksync: 4, exportlogs: 1 };
+const defaultConcurrency: Record<JobType, number> = {
+  schemarefresh: 2,
+  query: 4,
+  bulksync: 4,
+  exportlogs: 1,
+  webhook: 4,
+};
 
 const stateOf: Record<string, JobState> = {
   created: 'created',
@@ -62,15 +70,19 @@ export class JobQueue {
   async start(): Promise<void> {
     await this.#boss.start();
     for (const type of jobTypes) {
-      await this.#boss.createQueue(type, { ...queues[type], retryDelay: 1 });
+      await this.#boss.createQueue(type, { retryDelay: 1, ...queues[type] });
     }
   }
 
   /** Registers the handler of a job type and starts consuming it in this process. */
-  async work(type: JobType, handler: JobHandler): Promise<void> {
+  async work(type: JobType, handler: JobHandler, options: { concurrency?: number } = {}): Promise<void> {
     await this.#boss.work<JobData>(
       type,
-      { pollingIntervalSeconds: 0.5, includeMetadata: true, localConcurrency: concurrency[type] },
+      {
+        pollingIntervalSeconds: 0.5,
+        includeMetadata: true,
+        localConcurrency: options.concurrency ?? defaultConcurrency[type],
+      },
       async ([job]) => {
         if (!job) return undefined;
         this.#log.debug({ job: job.id, type }, 'job started');
@@ -89,6 +101,11 @@ export class JobQueue {
     const [queued] = await this.#boss.findJobs<JobData>(type, { key: options.singletonKey, queued: true });
     if (!queued) throw new Error(`job ${type} was not enqueued`);
     return queued.id;
+  }
+
+  /** Stops fetching jobs of a type in this process; the jobs it is running go on. */
+  async stopWorking(type: JobType): Promise<void> {
+    await this.#boss.offWork(type, { wait: false });
   }
 
   async get(type: JobType, id: string): Promise<JobRecord | null> {

@@ -2,8 +2,8 @@ import { and, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Core } from '../services/context.ts';
 import { executions } from '../store/schema.ts';
 
-/** A run whose worker has not heartbeat for this long is taken to have lost its worker. */
-export const staleAfterSeconds = 60;
+/** Seconds after which a run whose worker has not heartbeat is taken to have lost its worker. */
+export const heartbeatTimeoutSeconds = (core: Core) => core.config.heartbeatTimeout;
 /** Runs that lost their worker this many times end `interrupted` instead of being retried again. */
 export const maxRunAttempts = 3;
 
@@ -13,7 +13,10 @@ export const maxRunAttempts = 3;
  * retried run resumes from the last committed table state. `olderThanSeconds` 0 is for the embedded
  * store at start-up, where no other process can hold a run.
  */
-export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAfterSeconds): Promise<number> {
+export async function recoverOrphanedRuns(
+  core: Core,
+  olderThanSeconds = heartbeatTimeoutSeconds(core),
+): Promise<number> {
   const orphaned = and(
     inArray(executions.status, ['running', 'canceling']),
     or(

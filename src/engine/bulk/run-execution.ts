@@ -28,12 +28,25 @@ const watchIntervalMs = 1_000;
 const defaultNamespace: Record<string, string> = { postgresql: 'public', duckdb: 'main', files: '' };
 
 /**
+ * How a worker that shuts down stops a run: after `drain` no further table starts; after `abort` the
+ * tables still loading are stopped (their staged attempt is discarded). The run then goes back to the
+ * queue with its committed tables kept, and another worker resumes it.
+ */
+export interface RunShutdown {
+  drain: AbortSignal;
+  abort: AbortSignal;
+}
+
+const neverAborted = new AbortController().signal;
+
+/**
  * Job handler of `bulksync`: runs every table of one execution, `concurrency_limit` at a time, each
  * loaded atomically. Watches the execution for cancels and heartbeats while it runs.
  */
 export async function runBulkExecution(
   core: Core,
   executionId: string,
+  shutdown: RunShutdown = { drain: neverAborted, abort: neverAborted },
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
   const [claimed] = await db
@@ -48,6 +61,7 @@ export async function runBulkExecution(
     .where(and(eq(executions.id, executionId), eq(executions.status, 'queued')))
     .returning();
   if (!claimed) return { status: 'canceled' }; // canceled while queued, or already taken
+  core.log.info({ executionId, syncKind: 'bulk', attempt: claimed.attempt }, 'run started');
   const [sync] = await db.select().from(bulkSyncs).where(eq(bulkSyncs.id, claimed.syncId));
   const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', schemaId: string | null = null) =>
     appendConsoleLog(db, { executionId, schemaId, level, message });
@@ -84,12 +98,12 @@ export async function runBulkExecution(
     const limit = Math.max(1, sync.concurrencyLimit);
     const queue = [...pending];
     const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let child = queue.shift(); child; child = queue.shift()) {
+      for (let child = queue.shift(); child && !shutdown.drain.aborted; child = queue.shift()) {
         const selection = schemaRows.find((row) => row.schemaId === child.schemaId);
         const schema = sourceSchemas.find((s) => s.id === child.schemaId);
         const controller = new AbortController();
         tableControllers.set(child.schemaId, controller);
-        const signal = AbortSignal.any([run.signal, controller.signal]);
+        const signal = AbortSignal.any([run.signal, controller.signal, shutdown.abort]);
         try {
           if (!selection || !schema)
             throw new FerryError('not_found', `table ${child.schemaId} is no longer in the source`);
@@ -107,6 +121,15 @@ export async function runBulkExecution(
             log,
           });
         } catch (error) {
+          if (shutdown.abort.aborted && !run.signal.aborted && !controller.signal.aborted) {
+            await setSchemaStatus(core, executionId, child.schemaId, 'created', null);
+            await log(
+              `table ${child.schemaId} stopped by worker shutdown; it runs again`,
+              'warn',
+              child.schemaId,
+            );
+            continue;
+          }
           const canceled = signal.aborted;
           const message = canceled ? 'canceled' : errorMessage(error);
           await db
@@ -134,7 +157,12 @@ export async function runBulkExecution(
       }
     });
     await Promise.all(workers);
-    return await conclude(core, executionId, run.signal.aborted);
+    if (shutdown.drain.aborted && !run.signal.aborted && (await handBack(core, executionId))) {
+      await log('worker shut down: execution handed back to the queue; committed tables are kept', 'warn');
+      return { status: 'queued' };
+    }
+    const canceled = run.signal.aborted || (shutdown.drain.aborted && (await isCanceling(core, executionId)));
+    return await conclude(core, executionId, canceled);
   } catch (error) {
     await log(`execution failed: ${errorMessage(error)}`, 'error');
     return finish(core, executionId, run.signal.aborted ? 'canceled' : 'failed', errorMessage(error));
@@ -143,6 +171,61 @@ export async function runBulkExecution(
     await reader?.close().catch(() => {});
     await writer?.close().catch(() => {});
   }
+}
+
+async function isCanceling(core: Core, executionId: string): Promise<boolean> {
+  const [row] = await core.store.db
+    .select({ status: executions.status })
+    .from(executions)
+    .where(eq(executions.id, executionId));
+  return row?.status === 'canceling';
+}
+
+async function setSchemaStatus(
+  core: Core,
+  executionId: string,
+  schemaId: string,
+  status: ExecutionStatus,
+  message: string | null,
+) {
+  await core.store.db
+    .update(schemaExecutions)
+    .set({ status, statusMessage: message, updatedAt: sql`now()` })
+    .where(and(eq(schemaExecutions.executionId, executionId), eq(schemaExecutions.schemaId, schemaId)));
+}
+
+/**
+ * Returns a run with unfinished tables to the queue for another worker. A graceful hand-back does
+ * not count as a lost attempt. False when every table ended (the run concludes normally) or when the
+ * run is no longer ours to hand back (canceled meanwhile).
+ */
+async function handBack(core: Core, executionId: string): Promise<boolean> {
+  const db = core.store.db;
+  const unfinished = await db
+    .select({ schemaId: schemaExecutions.schemaId })
+    .from(schemaExecutions)
+    .where(
+      and(
+        eq(schemaExecutions.executionId, executionId),
+        inArray(schemaExecutions.status, ['created', 'queued', 'running']),
+      ),
+    );
+  if (unfinished.length === 0) return false;
+  const [run] = await db
+    .update(executions)
+    .set({
+      status: 'queued',
+      statusMessage: 'handed back to the queue when its worker shut down',
+      heartbeatAt: null,
+      attempt: sql`greatest(${executions.attempt} - 1, 0)`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(executions.id, executionId), eq(executions.status, 'running')))
+    .returning({ organizationId: executions.organizationId });
+  if (!run) return false;
+  const jobId = await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId });
+  await db.update(executions).set({ jobId }).where(eq(executions.id, executionId));
+  return true;
 }
 
 interface TableRun {
