@@ -2,8 +2,10 @@ import type { Config } from './config.ts';
 import { createHttpApp, type HttpServer, listen } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { JobQueue } from './runner/queue.ts';
+import { type SchedulingSource, startScheduler } from './runner/scheduler.ts';
 import { startWorkers, type Workers } from './runner/workers.ts';
 import { checkSecretKey, ensureAdminKey } from './services/bootstrap.ts';
+import { bulkScheduling } from './services/bulk-scheduling.ts';
 import type { Core } from './services/context.ts';
 import { openStore } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
@@ -43,6 +45,9 @@ export async function openCore(config: Config): Promise<Core> {
   }
 }
 
+/** Sync kinds whose schedules fire: every process runs the scheduler; the store lets one fire each tick. */
+const schedulingSources: SchedulingSource[] = [bulkScheduling];
+
 export interface StartOptions {
   /** Run jobs in this process (`ferry serve` without `--no-worker`). */
   worker?: boolean;
@@ -56,14 +61,17 @@ export interface StartOptions {
 export async function startFerry(config: Config, options: StartOptions = {}): Promise<Ferry> {
   const core = await openCore(config);
   let workers: Workers | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   let http: HttpServer;
   let bootstrap: Awaited<ReturnType<typeof ensureAdminKey>>;
   try {
     bootstrap = await ensureAdminKey(core.store, config.apiKey);
     await core.queue.start();
     if (options.worker !== false) workers = await startWorkers(core, options);
+    stopScheduler = startScheduler(core, schedulingSources);
     http = await listen(createHttpApp(core), config.port);
   } catch (error) {
+    await stopScheduler?.();
     await workers?.stop(0);
     await core.queue.stop().catch(() => {});
     await core.store.close().catch(() => {});
@@ -78,6 +86,7 @@ export async function startFerry(config: Config, options: StartOptions = {}): Pr
     stop: () => {
       stopping ??= (async () => {
         await http.close();
+        await stopScheduler();
         await workers?.stop(options.graceMs);
         await core.queue.stop();
         await core.store.close();
@@ -96,10 +105,13 @@ export interface FerryWorker {
 export async function startWorker(config: Config, options: StartOptions = {}): Promise<FerryWorker> {
   const core = await openCore(config);
   let workers: Workers | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   try {
     await core.queue.start();
     workers = await startWorkers(core, options);
+    stopScheduler = startScheduler(core, schedulingSources);
   } catch (error) {
+    await stopScheduler?.();
     await workers?.stop(0);
     await core.queue.stop().catch(() => {});
     await core.store.close().catch(() => {});
@@ -114,6 +126,7 @@ export async function startWorker(config: Config, options: StartOptions = {}): P
     core,
     stop: () => {
       stopping ??= (async () => {
+        await stopScheduler();
         await workers.stop(options.graceMs);
         await core.queue.stop();
         await core.store.close();

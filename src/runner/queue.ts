@@ -62,7 +62,13 @@ export class JobQueue {
   readonly #log: Logger;
 
   constructor(store: Store, log: Logger) {
-    this.#boss = new PgBoss({ ...store.queueDatabase, schema: 'pgboss', application_name: 'ferry-queue' });
+    // A few connections suffice for polling and maintenance; many processes share one PostgreSQL.
+    this.#boss = new PgBoss({
+      ...store.queueDatabase,
+      schema: 'pgboss',
+      application_name: 'ferry-queue',
+      max: 4,
+    });
     this.#log = log;
     this.#boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   }

@@ -1,4 +1,4 @@
-import { and, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Core } from '../services/context.ts';
 import { executions } from '../store/schema.ts';
 
@@ -38,15 +38,35 @@ export async function recoverOrphanedRuns(
     .returning({ id: executions.id });
   const requeued = await core.store.db
     .update(executions)
-    .set({ status: 'queued', statusMessage: 'retrying after its worker stopped', updatedAt: sql`now()` })
+    .set({
+      status: 'queued',
+      statusMessage: 'retrying after its worker stopped',
+      jobId: null,
+      updatedAt: sql`now()`,
+    })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
     .returning({ id: executions.id, organizationId: executions.organizationId });
-  for (const run of requeued) {
-    await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId: run.id });
+  // A run queued by a process that stopped before it reached the queue has no job: give it one.
+  const jobless = await core.store.db
+    .select({ id: executions.id, organizationId: executions.organizationId })
+    .from(executions)
+    .where(
+      and(
+        eq(executions.status, 'queued'),
+        isNull(executions.jobId),
+        lt(executions.updatedAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
+      ),
+    );
+  for (const run of [...requeued, ...jobless]) {
+    const jobId = await core.queue.enqueue('bulksync', {
+      organizationId: run.organizationId,
+      executionId: run.id,
+    });
+    await core.store.db.update(executions).set({ jobId }).where(eq(executions.id, run.id));
   }
-  if (requeued.length + interrupted.length > 0) {
+  if (requeued.length + interrupted.length + jobless.length > 0) {
     core.log.warn(
-      { requeued: requeued.length, interrupted: interrupted.length },
+      { requeued: requeued.length, interrupted: interrupted.length, jobless: jobless.length },
       'recovered runs of stopped workers',
     );
   }

@@ -60,39 +60,17 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
   if (selected.length === 0) {
     throw new FerryError('validation_failed', 'the sync has no enabled table to run', { field: 'schemas' });
   }
-  let execution: ExecutionRow;
-  try {
-    execution = await core.store.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(executions)
-        .values({
-          organizationId: sync.organizationId,
-          syncKind: 'bulk',
-          syncId,
-          status: 'queued',
-          type: options.type ?? 'manual',
-          isResync: resync,
-          isTest: options.test ?? false,
-          fetchMode: options.fetchMode ?? null,
-          resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
-          schemaIds: options.schemas?.length ? selected : null,
-        })
-        .returning();
-      await tx.insert(schemaExecutions).values(
-        selected.map((schemaId) => ({
-          executionId: row!.id,
-          schemaId,
-          outputName: enabled.find((s) => s.schemaId === schemaId)!.outputName,
-          status: 'created' as const,
-        })),
-      );
-      return row!;
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    const active = await activeExecution(core, syncId);
-    if (!active) throw error;
-    return { execution: active, created: false };
+  let execution: ExecutionRow | undefined;
+  // The run that blocked the insert may end before it is read back; then the sync is free: try again.
+  for (let tries = 0; !execution; tries++) {
+    try {
+      execution = await insertRun(core, sync.organizationId, syncId, options, resync, selected, enabled);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const active = await activeExecution(core, syncId);
+      if (active) return { execution: active, created: false };
+      if (tries >= 3) throw error;
+    }
   }
   const jobId = await core.queue.enqueue('bulksync', {
     organizationId: sync.organizationId,
@@ -100,6 +78,43 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
   });
   await core.store.db.update(executions).set({ jobId }).where(eq(executions.id, execution.id));
   return { execution: { ...execution, jobId }, created: true };
+}
+
+function insertRun(
+  core: Core,
+  organizationId: string,
+  syncId: string,
+  options: StartOptions,
+  resync: boolean,
+  selected: string[],
+  enabled: { schemaId: string; outputName: string }[],
+): Promise<ExecutionRow> {
+  return core.store.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(executions)
+      .values({
+        organizationId,
+        syncKind: 'bulk',
+        syncId,
+        status: 'queued',
+        type: options.type ?? 'manual',
+        isResync: resync,
+        isTest: options.test ?? false,
+        fetchMode: options.fetchMode ?? null,
+        resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
+        schemaIds: options.schemas?.length ? selected : null,
+      })
+      .returning();
+    await tx.insert(schemaExecutions).values(
+      selected.map((schemaId) => ({
+        executionId: row!.id,
+        schemaId,
+        outputName: enabled.find((s) => s.schemaId === schemaId)!.outputName,
+        status: 'created' as const,
+      })),
+    );
+    return row!;
+  });
 }
 
 export async function activeExecution(core: Core, syncId: string): Promise<ExecutionRow | undefined> {
