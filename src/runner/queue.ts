@@ -1,4 +1,4 @@
-import { PgBoss } from 'pg-boss';
+import { type JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 
@@ -36,7 +36,8 @@ export interface JobRecord {
   output: unknown;
 }
 
-export type JobHandler = (data: JobData, job: { id: string }) => Promise<unknown>;
+/** `lastAttempt`: the queue will not retry this job if it fails now. */
+export type JobHandler = (data: JobData, job: { id: string; lastAttempt: boolean }) => Promise<unknown>;
 
 /** Jobs of one type a process runs at the same time. */
 const defaultConcurrency: Record<JobType, number> = {
@@ -92,7 +93,9 @@ export class JobQueue {
       async ([job]) => {
         if (!job) return undefined;
         this.#log.debug({ job: job.id, type }, 'job started');
-        return handler(job.data, { id: job.id });
+        // includeMetadata: true above, so the job carries its retry counters.
+        const { retryCount, retryLimit } = job as JobWithMetadata<JobData>;
+        return handler(job.data, { id: job.id, lastAttempt: retryCount >= retryLimit });
       },
     );
   }

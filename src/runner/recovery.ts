@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Core } from '../services/context.ts';
+import { reportExecutionEnd } from '../services/events.ts';
 import { executions } from '../store/schema.ts';
 
 /** Seconds after which a run whose worker has not heartbeat is taken to have lost its worker. */
@@ -46,6 +47,7 @@ export async function recoverOrphanedRuns(
     })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
     .returning({ id: executions.id, organizationId: executions.organizationId });
+  for (const run of interrupted) await reportExecutionEnd(core, run.id);
   // A run queued by a process that stopped before it reached the queue has no job: give it one.
   const jobless = await core.store.db
     .select({ id: executions.id, organizationId: executions.organizationId })

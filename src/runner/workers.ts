@@ -3,6 +3,7 @@ import { runBulkExecution } from '../engine/bulk/run-execution.ts';
 import { runQuery, runSchemaRefresh } from '../services/connections.ts';
 import type { Core } from '../services/context.ts';
 import { runLogExport } from '../services/execution-logs.ts';
+import { deliverWebhook } from '../services/webhooks.ts';
 import { jobTypes } from './queue.ts';
 import { heartbeatTimeoutSeconds, recoverOrphanedRuns } from './recovery.ts';
 
@@ -43,6 +44,9 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
   );
   await core.queue.work('exportlogs', (data) =>
     runLogExport(core, String(data.executionId), data.notify === true),
+  );
+  await core.queue.work('webhook', (data, job) =>
+    deliverWebhook(core, String(data.deliveryId), job.lastAttempt),
   );
 
   // The embedded store has a single process: whatever was running when it stopped has no worker.

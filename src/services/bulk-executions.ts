@@ -12,6 +12,7 @@ import {
 } from '../store/schema.ts';
 import { discoverNewTables, getBulkSync, listBulkSyncSchedules, listBulkSyncs } from './bulk-syncs.ts';
 import type { Actor, Core } from './context.ts';
+import { reportExecutionEnd } from './events.ts';
 
 export interface StartOptions {
   resync?: boolean | undefined;
@@ -181,7 +182,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
     throw new FerryError('conflict', `execution ${executionId} has already ended (${execution.status})`);
   }
   if (execution.status === 'queued' || execution.status === 'created') {
-    await core.store.db
+    const canceled = await core.store.db
       .update(executions)
       .set({
         status: 'canceled',
@@ -189,7 +190,8 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])));
+      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])))
+      .returning({ id: executions.id });
     await core.store.db
       .update(schemaExecutions)
       .set({ status: 'canceled', completedAt: sql`now()`, updatedAt: sql`now()` })
@@ -199,6 +201,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
           inArray(schemaExecutions.status, ['created', 'queued']),
         ),
       );
+    if (canceled.length > 0) await reportExecutionEnd(core, executionId);
   }
   await core.store.db
     .update(executions)

@@ -9,6 +9,7 @@ import { testRunRowLimit } from '../../services/bulk-executions.ts';
 import { outputNameOf } from '../../services/bulk-syncs.ts';
 import { openConnectorById, openTableReader, openTableWriter } from '../../services/connections.ts';
 import type { Core } from '../../services/context.ts';
+import { reportExecutionEnd } from '../../services/events.ts';
 import {
   type BulkSyncRow,
   type BulkSyncSchemaRow,
@@ -476,6 +477,7 @@ async function finish(core: Core, executionId: string, status: ExecutionStatus, 
     level: status === 'completed' ? 'info' : status === 'canceled' ? 'warn' : 'error',
     message: `execution ${status.replaceAll('_', ' ')}${message ? `: ${message}` : ''}`,
   });
+  await reportExecutionEnd(core, executionId);
   return { status };
 }
 

@@ -5,10 +5,12 @@ import { createRouter } from '../../validation.ts';
 import { renderPolytomicError } from './errors.ts';
 import { bulkSyncRoutes } from './routes/bulk-syncs.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { eventRoutes } from './routes/events.ts';
 import { executionLogRoutes } from './routes/execution-logs.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 /** The Polytomic-compatible API, mounted at `/api` (and at `/v1/api` by the Naftiko adapter). */
 export function polytomicApi(rateLimitPerSecond: number): HttpApp {
@@ -21,6 +23,8 @@ export function polytomicApi(rateLimitPerSecond: number): HttpApp {
   jobRoutes(app);
   bulkSyncRoutes(app);
   executionLogRoutes(app);
+  eventRoutes(app);
+  webhookRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );
