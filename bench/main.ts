@@ -10,6 +10,11 @@ const benchmarks: Record<string, { summary: string; run: (argv: string[]) => Pro
       'bulk syncs: PG→PG snapshot vs psql COPY pipe, replicate after 1% changed, MariaDB→PG vs pgloader, PG→DuckDB, peak RSS 1M vs N rows',
     run: async (argv) => (await import('./bulk.ts')).runBulkBenchmark(argv),
   },
+  runner: {
+    summary:
+      'runner on PostgreSQL: start latency p50/p99, N queued runs drained by 1 vs 4 workers, API reads at 50 connections',
+    run: async (argv) => (await import('./runner.ts')).runRunnerBenchmark(argv),
+  },
 };
 
 function usage(): string {
@@ -22,6 +27,12 @@ function usage(): string {
     'options (bulk):',
     '  --rows N        rows of the main table (default 5000000; or BENCH_ROWS)',
     '  --small-rows N  rows of the second snapshot for the RSS comparison (default 1000000)',
+    '',
+    'options (runner):',
+    '  --runs N        queued runs drained by 1 and by 4 workers (default 1000)',
+    '  --samples N     runs timed for the start latency (default 100)',
+    '  --seconds N     duration of the API read load (default 10)',
+    '  --concurrency N runs per worker process (default 4)',
   ].join('\n');
 }
 

@@ -6,6 +6,7 @@ import type { Core } from '../services/context.ts';
 import { polytomicApi } from './dialects/polytomic/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
+import { metricsRoutes } from './metrics.ts';
 import { operationRoutes } from './operations.ts';
 import { createRouter } from './validation.ts';
 
@@ -29,6 +30,7 @@ export function createHttpApp(core: Core): HttpApp {
   });
   app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
   operationRoutes(app);
+  metricsRoutes(app, core);
   downloadRoutes(app);
   app.route('/api', polytomicApi(core.config.rateLimit));
   app.notFound((c) =>

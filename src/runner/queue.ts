@@ -117,6 +117,14 @@ export class JobQueue {
     await this.#boss.offWork(type, { wait: false });
   }
 
+  /** Jobs waiting per job type, as pg-boss last counted them. */
+  async depths(): Promise<Record<JobType, number>> {
+    const counts = await Promise.all(
+      jobTypes.map(async (type) => [type, (await this.#boss.getQueue(type))?.queuedCount ?? 0] as const),
+    );
+    return Object.fromEntries(counts) as Record<JobType, number>;
+  }
+
   async get(type: JobType, id: string): Promise<JobRecord | null> {
     const [job] = await this.#boss.findJobs<JobData>(type, { id });
     if (!job) return null;

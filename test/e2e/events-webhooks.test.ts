@@ -185,6 +185,27 @@ describe('events and webhooks', () => {
       (n) => n === 2,
       'the export notification delivery',
     );
+
+    // Metrics come from the store: two completed bulk runs of 10 rows, the two deliveries and their attempts.
+    const metrics = await (await fetch(`${ferry.url}/metrics`)).text();
+    for (const line of [
+      'ferry_runs{kind="bulk",status="completed"} 2',
+      'ferry_rows_moved_total{kind="bulk"} 20',
+      'ferry_run_duration_seconds_count{kind="bulk"} 2',
+      'ferry_run_duration_seconds_bucket{kind="bulk",le="+Inf"} 2',
+      'ferry_webhook_deliveries{status="delivered"} 2',
+      'ferry_webhook_delivery_attempts_total 4',
+      'ferry_oldest_queued_run_age_seconds{kind="bulk"} 0',
+      '# TYPE ferry_run_duration_seconds histogram',
+    ]) {
+      assert.ok(
+        metrics.includes(line),
+        `${line} in\n${metrics
+          .split('\n')
+          .filter((l) => l.startsWith('ferry_r'))
+          .join('\n')}`,
+      );
+    }
     await call('DELETE', `/api/webhooks/${hook.id}`);
     assert.equal((await call('GET', '/api/webhooks')).length, 0);
   });
