@@ -67,14 +67,14 @@ async function createSyncs(bench: Bench, count: number): Promise<string[]> {
       bench.call('POST', '/api/bulk/syncs', {
         name: `bench_${i + j}`,
         mode: 'snapshot',
-        source_connection_id: src.id,
-        destination_connection_id: dst.id,
+        source_connection_id: src.data.id,
+        destination_connection_id: dst.data.id,
         destination_configuration: { schema: `bench_${i + j}` },
         schedule: { frequency: 'manual' },
         schemas: ['public.tiny'],
       }),
     );
-    ids.push(...(await Promise.all(batch)).map((sync) => sync.id as string));
+    ids.push(...(await Promise.all(batch)).map((sync) => sync.data.id as string));
   }
   return ids;
 }
