@@ -69,6 +69,8 @@ export class JobQueue {
       schema: 'pgboss',
       application_name: 'ferry-queue',
       max: 4,
+      // On PostgreSQL a new job wakes idle workers at once (NOTIFY) instead of at their next poll.
+      useListenNotify: store.kind === 'postgres',
     });
     this.#log = log;
     this.#boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
@@ -77,7 +79,7 @@ export class JobQueue {
   async start(): Promise<void> {
     await this.#boss.start();
     for (const type of jobTypes) {
-      await this.#boss.createQueue(type, { retryDelay: 1, ...queues[type] });
+      await this.#boss.createQueue(type, { retryDelay: 1, notify: true, ...queues[type] });
     }
   }
 
@@ -87,6 +89,8 @@ export class JobQueue {
       type,
       {
         pollingIntervalSeconds: 0.5,
+        // Polling remains the backstop when NOTIFY is active: for retries that come due, and missed wake-ups.
+        notifyPollingIntervalSeconds: 2,
         includeMetadata: true,
         localConcurrency: options.concurrency ?? defaultConcurrency[type],
       },

@@ -1,12 +1,16 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Core } from '../services/context.ts';
 import { reportExecutionEnd } from '../services/events.ts';
-import { executions } from '../store/schema.ts';
+import { executions, schemaExecutions } from '../store/schema.ts';
+import type { JobType } from './queue.ts';
 
 /** Seconds after which a run whose worker has not heartbeat is taken to have lost its worker. */
 export const heartbeatTimeoutSeconds = (core: Core) => core.config.heartbeatTimeout;
 /** Runs that lost their worker this many times end `interrupted` instead of being retried again. */
 export const maxRunAttempts = 3;
+
+/** The queue job that runs an execution of each sync kind; kinds without one are left alone here. */
+export const runJobTypes: Partial<Record<'bulk' | 'model', JobType>> = { bulk: 'bulksync' };
 
 /**
  * Hands runs whose worker died (kill -9, lost machine) back to the queue, or ends them `interrupted`
@@ -18,7 +22,9 @@ export async function recoverOrphanedRuns(
   core: Core,
   olderThanSeconds = heartbeatTimeoutSeconds(core),
 ): Promise<number> {
+  const kinds = Object.keys(runJobTypes) as ('bulk' | 'model')[];
   const orphaned = and(
+    inArray(executions.syncKind, kinds),
     inArray(executions.status, ['running', 'canceling']),
     or(
       isNull(executions.heartbeatAt),
@@ -29,7 +35,9 @@ export async function recoverOrphanedRuns(
     .update(executions)
     .set({
       status: sql`case when ${executions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
-      statusMessage: 'the worker running this execution stopped and the retry limit was reached',
+      statusMessage: sql`case when ${executions.status} = 'canceling'
+        then 'canceled; its worker stopped before confirming'
+        else 'the worker running this execution stopped and the retry limit was reached' end`,
       completedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
@@ -37,6 +45,25 @@ export async function recoverOrphanedRuns(
       and(orphaned, sql`(${executions.attempt} >= ${maxRunAttempts} or ${executions.status} = 'canceling')`),
     )
     .returning({ id: executions.id });
+  if (interrupted.length > 0) {
+    // Their tables end with them: nothing is loading them any more.
+    await core.store.db
+      .update(schemaExecutions)
+      .set({
+        status: sql`case when ${schemaExecutions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
+        completedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          inArray(
+            schemaExecutions.executionId,
+            interrupted.map((run) => run.id),
+          ),
+          inArray(schemaExecutions.status, ['created', 'queued', 'running', 'canceling']),
+        ),
+      );
+  }
   const requeued = await core.store.db
     .update(executions)
     .set({
@@ -46,21 +73,26 @@ export async function recoverOrphanedRuns(
       updatedAt: sql`now()`,
     })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
-    .returning({ id: executions.id, organizationId: executions.organizationId });
+    .returning({
+      id: executions.id,
+      organizationId: executions.organizationId,
+      syncKind: executions.syncKind,
+    });
   for (const run of interrupted) await reportExecutionEnd(core, run.id);
   // A run queued by a process that stopped before it reached the queue has no job: give it one.
   const jobless = await core.store.db
-    .select({ id: executions.id, organizationId: executions.organizationId })
+    .select({ id: executions.id, organizationId: executions.organizationId, syncKind: executions.syncKind })
     .from(executions)
     .where(
       and(
+        inArray(executions.syncKind, kinds),
         eq(executions.status, 'queued'),
         isNull(executions.jobId),
         lt(executions.updatedAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
       ),
     );
   for (const run of [...requeued, ...jobless]) {
-    const jobId = await core.queue.enqueue('bulksync', {
+    const jobId = await core.queue.enqueue(runJobTypes[run.syncKind]!, {
       organizationId: run.organizationId,
       executionId: run.id,
     });
