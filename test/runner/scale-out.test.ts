@@ -256,18 +256,33 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
     assert.equal(table.present, false);
   });
 
-  it('a SIGTERMed worker exits cleanly and its run still completes exactly once', async () => {
+  it('a SIGTERMed worker hands its unfinished run back; another worker completes it exactly once', async () => {
+    // The run must land on a worker with a short grace period: it is the only worker alive at the start.
+    const short = await cluster.spawnWorker(['--grace', '1']);
+    const others = cluster.workers.filter((w) => w !== short);
+    assert.deepEqual(
+      await Promise.all(others.map((w) => w.stop())),
+      others.map(() => 0),
+    );
+    cluster.workers.splice(0, cluster.workers.length, short);
     const syncId = await createSync('drained', ['public.big']);
     const run = await api(cluster.replicas[0]!, 'POST', `/api/bulk/syncs/${syncId}/executions`);
-    const holder = await holderOf(run.id);
+    await holderOf(run.id);
+    await Promise.all([cluster.spawnWorker(), cluster.spawnWorker()]);
     await sleep(500);
-    assert.equal(await holder.stop(60_000), 0, 'the worker exits with 0 after its graceful stop');
+    assert.equal(await short.stop(60_000), 0, 'the worker exits with 0 after its graceful stop');
     const ended = await until(
       () => execution(run.id),
       (e) => !['queued', 'running', 'canceling'].includes(e.status),
       'the handed-back run',
     );
     assert.equal(ended.status, 'completed', JSON.stringify(ended));
+    assert.equal(ended.attempt, 1, 'a graceful hand-back is not a lost attempt');
+    const handedBack = await cluster.store.query(
+      `select 1 from console_logs where execution_id = $1 and message like 'worker shut down: execution handed back%'`,
+      [run.id],
+    );
+    assert.equal(handedBack.length, 1);
     assert.deepEqual(
       await bigTableFingerprint(destination, 'drained.big'),
       await bigTableFingerprint(source, 'public.big'),
@@ -283,7 +298,8 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
            where sync_id = $1 group by 1 order by 1`,
           [everyMinute],
         ),
-      (rows) => rows.length >= 2,
+      // Each claimed tick records whether it started a run once the start returns.
+      (rows) => rows.length >= 2 && rows.every((row) => row.started !== null),
       'two ticks',
       200_000,
     );

@@ -123,7 +123,15 @@ export async function runBulkExecution(
           });
         } catch (error) {
           if (shutdown.abort.aborted && !run.signal.aborted && !controller.signal.aborted) {
-            await setSchemaStatus(core, executionId, child.schemaId, 'created', null);
+            await db
+              .update(schemaExecutions)
+              .set({ status: 'created', updatedAt: sql`now()` })
+              .where(
+                and(
+                  eq(schemaExecutions.executionId, executionId),
+                  eq(schemaExecutions.schemaId, child.schemaId),
+                ),
+              );
             await log(
               `table ${child.schemaId} stopped by worker shutdown; it runs again`,
               'warn',
@@ -180,19 +188,6 @@ async function isCanceling(core: Core, executionId: string): Promise<boolean> {
     .from(executions)
     .where(eq(executions.id, executionId));
   return row?.status === 'canceling';
-}
-
-async function setSchemaStatus(
-  core: Core,
-  executionId: string,
-  schemaId: string,
-  status: ExecutionStatus,
-  message: string | null,
-) {
-  await core.store.db
-    .update(schemaExecutions)
-    .set({ status, statusMessage: message, updatedAt: sql`now()` })
-    .where(and(eq(schemaExecutions.executionId, executionId), eq(schemaExecutions.schemaId, schemaId)));
 }
 
 /**
