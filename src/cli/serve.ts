@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { startFerry } from '../app.ts';
 import type { Config } from '../config.ts';
-import { defaultGraceSeconds, exitMarginMs, exitOnSignals, positiveInteger } from './shutdown.ts';
+import { defaultGraceSeconds, exitMarginMs, exitOnSignals, integerAtLeast } from './shutdown.ts';
 
 export function serveCommand(loadConfig: () => Config): Command {
   return new Command('serve')
@@ -11,12 +11,15 @@ export function serveCommand(loadConfig: () => Config): Command {
     .addOption(
       new Option('-c, --concurrency <runs>', 'sync runs the in-process worker executes at the same time')
         .default(4)
-        .argParser(positiveInteger('--concurrency')),
+        .argParser(integerAtLeast('--concurrency', 1)),
     )
     .addOption(
-      new Option('--grace <seconds>', 'on SIGTERM, how long running tables may take to commit')
+      new Option(
+        '--grace <seconds>',
+        'on SIGTERM, seconds running tables may take to commit before their run is handed back',
+      )
         .default(defaultGraceSeconds)
-        .argParser(positiveInteger('--grace')),
+        .argParser(integerAtLeast('--grace', 0)),
     )
     .action(async (options: { port?: string; worker: boolean; concurrency: number; grace: number }) => {
       const config = loadConfig();

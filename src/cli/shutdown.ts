@@ -24,10 +24,10 @@ export function exitOnSignals(stop: () => Promise<void>, log: Logger, boundMs: n
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** Parses a positive integer option of a command. */
-export const positiveInteger = (name: string) => (value: string) => {
+/** Parses an integer option of a command that must be at least `min`. */
+export const integerAtLeast = (name: string, min: number) => (value: string) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(number) || number < min) throw new Error(`${name} must be an integer ≥ ${min}`);
   return number;
 };
 

@@ -63,12 +63,11 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
         clearInterval(timer);
         await Promise.all(jobTypes.map((type) => core.queue.stopWorking(type)));
         drain.abort();
+        core.log.info({ runs: running.size, graceMs }, 'stopped taking jobs; letting running tables commit');
         const settled = () => Promise.allSettled([...running]);
+        if (running.size > 0) await Promise.race([settled(), sleep(graceMs)]);
         if (running.size > 0) {
-          core.log.info({ runs: running.size, graceMs }, 'waiting for running tables to commit');
-          await Promise.race([settled(), sleep(graceMs)]);
-        }
-        if (running.size > 0) {
+          core.log.info({ runs: running.size }, 'grace period over: stopping tables and handing runs back');
           abort.abort();
           await Promise.race([settled(), sleep(abortWindowMs)]);
         }

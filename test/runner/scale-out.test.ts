@@ -257,9 +257,11 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
   });
 
   it('a SIGTERMed worker hands its unfinished run back; another worker completes it exactly once', async () => {
-    // The run must land on a worker with a short grace period: it is the only worker alive at the start.
-    const short = await cluster.spawnWorker(['--grace', '1']);
-    const others = cluster.workers.filter((w) => w !== short);
+    // The run must land on a worker without grace period: it is the only worker alive at the start.
+    const short = await cluster.spawnWorker(['--grace', '0']);
+    const others = cluster.workers.filter(
+      (w) => w !== short && w.child.exitCode === null && w.child.signalCode === null,
+    );
     assert.deepEqual(
       await Promise.all(others.map((w) => w.stop())),
       others.map(() => 0),
@@ -268,9 +270,18 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
     const syncId = await createSync('drained', ['public.big']);
     const run = await api(cluster.replicas[0]!, 'POST', `/api/bulk/syncs/${syncId}/executions`);
     await holderOf(run.id);
-    await Promise.all([cluster.spawnWorker(), cluster.spawnWorker()]);
-    await sleep(500);
+    // Stop it as soon as the table starts loading: with no grace the copy stops midway.
+    await until(
+      () =>
+        cluster.store.query(
+          `select 1 from console_logs where execution_id = $1 and message like 'table public.big%started'`,
+          [run.id],
+        ),
+      (rows) => rows.length > 0,
+      'the table to start',
+    );
     assert.equal(await short.stop(60_000), 0, 'the worker exits with 0 after its graceful stop');
+    await Promise.all([cluster.spawnWorker(), cluster.spawnWorker()]);
     const ended = await until(
       () => execution(run.id),
       (e) => !['queued', 'running', 'canceling'].includes(e.status),
@@ -278,11 +289,20 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
     );
     assert.equal(ended.status, 'completed', JSON.stringify(ended));
     assert.equal(ended.attempt, 1, 'a graceful hand-back is not a lost attempt');
-    const handedBack = await cluster.store.query(
-      `select 1 from console_logs where execution_id = $1 and message like 'worker shut down: execution handed back%'`,
-      [run.id],
+    const lines = (
+      await cluster.store.query<{ message: string }>(
+        'select message from console_logs where execution_id = $1 order by id',
+        [run.id],
+      )
+    ).map((line) => line.message);
+    assert.equal(
+      lines.filter((line) => line.startsWith('worker shut down: execution handed back')).length,
+      1,
+      `${lines.join('\n')}\n${short
+        .logs()
+        .map((l) => JSON.stringify(l))
+        .join('\n')}`,
     );
-    assert.equal(handedBack.length, 1);
     assert.deepEqual(
       await bigTableFingerprint(destination, 'drained.big'),
       await bigTableFingerprint(source, 'public.big'),
