@@ -15,6 +15,11 @@ const benchmarks: Record<string, { summary: string; run: (argv: string[]) => Pro
       'model syncs: PG→PG updateOrCreate vs psql INSERT ON CONFLICT, second run after 1% changed, PG→HTTP API records/s, peak RSS',
     run: async (argv) => (await import('./model.ts')).runModelBenchmark(argv),
   },
+  runner: {
+    summary:
+      'runner on PostgreSQL: start latency p50/p99, N queued runs drained by 1 vs 4 workers, API reads at 50 connections',
+    run: async (argv) => (await import('./runner.ts')).runRunnerBenchmark(argv),
+  },
 };
 
 function usage(): string {
@@ -33,6 +38,12 @@ function usage(): string {
     'options (model):',
     '  --rows N        rows of the model (default 1000000; or BENCH_ROWS)',
     "  --store S       Ferry's metadata store: postgres (default) or embedded",
+    '',
+    'options (runner):',
+    '  --runs N        queued runs drained by 1 and by 4 workers (default 1000)',
+    '  --samples N     runs timed for the start latency (default 100)',
+    '  --seconds N     duration of the API read load (default 10)',
+    '  --concurrency N runs per worker process (default 4)',
   ].join('\n');
 }
 

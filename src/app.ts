@@ -2,8 +2,10 @@ import type { Config } from './config.ts';
 import { createHttpApp, createMcpPortApp, type HttpServer, listen } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { JobQueue } from './runner/queue.ts';
-import { startWorkers } from './runner/workers.ts';
+import { type SchedulingSource, startScheduler } from './runner/scheduler.ts';
+import { startWorkers, type Workers } from './runner/workers.ts';
 import { checkSecretKey, ensureAdminKey } from './services/bootstrap.ts';
+import { bulkScheduling } from './services/bulk-scheduling.ts';
 import type { Core } from './services/context.ts';
 import { openStore } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
@@ -45,28 +47,46 @@ export async function openCore(config: Config): Promise<Core> {
   }
 }
 
-/** `ferry serve`: API and in-process worker over one store. */
-export async function startFerry(config: Config, options: { worker?: boolean } = {}): Promise<Ferry> {
+/** Sync kinds whose schedules fire: every process runs the scheduler; the store lets one fire each tick. */
+const schedulingSources: SchedulingSource[] = [bulkScheduling];
+
+export interface StartOptions {
+  /** Run jobs in this process (`ferry serve` without `--no-worker`). */
+  worker?: boolean;
+  /** Runs this process executes at the same time. */
+  concurrency?: number;
+  /** How long a graceful stop lets running tables commit before handing their runs back. */
+  graceMs?: number;
+}
+
+/** `ferry serve`: API and (unless `worker: false`) an in-process worker over one store. */
+export async function startFerry(config: Config, options: StartOptions = {}): Promise<Ferry> {
   const core = await openCore(config);
-  let stopWorkers = () => {};
+  let workers: Workers | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   let http: HttpServer | undefined;
   let mcp: HttpServer;
   let bootstrap: Awaited<ReturnType<typeof ensureAdminKey>>;
   try {
     bootstrap = await ensureAdminKey(core.store, config.apiKey);
     await core.queue.start();
-    if (options.worker !== false) stopWorkers = await startWorkers(core);
+    if (options.worker !== false) workers = await startWorkers(core, options);
+    stopScheduler = startScheduler(core, schedulingSources);
     const app = createHttpApp(core);
     http = await listen(app, config.port);
     mcp = await listen(createMcpPortApp(app), config.mcpPort);
   } catch (error) {
     await http?.close();
-    stopWorkers();
+    await stopScheduler?.();
+    await workers?.stop(0);
     await core.queue.stop().catch(() => {});
     await core.store.close().catch(() => {});
     throw error;
   }
-  core.log.info({ port: http.port, mcpPort: mcp.port, store: core.store.kind }, 'listening');
+  core.log.info(
+    { port: http.port, mcpPort: mcp.port, store: core.store.kind, worker: workers !== undefined },
+    'listening',
+  );
   let stopping: Promise<void> | undefined;
   return {
     core,
@@ -76,7 +96,48 @@ export async function startFerry(config: Config, options: { worker?: boolean } =
     stop: () => {
       stopping ??= (async () => {
         await Promise.all([http.close(), mcp.close()]);
-        stopWorkers();
+        await stopScheduler();
+        await workers?.stop(options.graceMs);
+        await core.queue.stop();
+        await core.store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export interface FerryWorker {
+  core: Core;
+  stop(): Promise<void>;
+}
+
+/** `ferry worker`: runs jobs from the shared queue, without an API. */
+export async function startWorker(config: Config, options: StartOptions = {}): Promise<FerryWorker> {
+  const core = await openCore(config);
+  let workers: Workers | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
+  try {
+    await core.queue.start();
+    workers = await startWorkers(core, options);
+    stopScheduler = startScheduler(core, schedulingSources);
+  } catch (error) {
+    await stopScheduler?.();
+    await workers?.stop(0);
+    await core.queue.stop().catch(() => {});
+    await core.store.close().catch(() => {});
+    throw error;
+  }
+  core.log.info(
+    { store: core.store.kind, concurrency: options.concurrency, pid: process.pid },
+    'worker started',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    core,
+    stop: () => {
+      stopping ??= (async () => {
+        await stopScheduler();
+        await workers.stop(options.graceMs);
         await core.queue.stop();
         await core.store.close();
       })();

@@ -22,6 +22,11 @@ export const configVariables = [
     'Key that encrypts connection secrets; generated into the data dir (0600) when unset',
   ],
   ['FERRY_RATE_LIMIT', '100', 'API requests per second per key and process (bursts of twice that)'],
+  [
+    'FERRY_HEARTBEAT_TIMEOUT',
+    '60',
+    'Seconds without a heartbeat after which a run counts as lost and is retried by another worker',
+  ],
   ['FERRY_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace, silent'],
   [
     'FERRY_JOB_RETENTION_DAYS',
@@ -40,6 +45,7 @@ const envSchema = z.object({
   FERRY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_RATE_LIMIT: z.coerce.number().int().min(1).default(100),
+  FERRY_HEARTBEAT_TIMEOUT: z.coerce.number().int().min(5).max(3600).default(60),
   FERRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FERRY_JOB_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(30),
 });
@@ -52,6 +58,8 @@ export interface Config {
   apiKey: string | undefined;
   secretKey: string | undefined;
   rateLimit: number;
+  /** Seconds without a heartbeat after which a run's worker is taken to be dead. */
+  heartbeatTimeout: number;
   logLevel: z.infer<typeof envSchema>['FERRY_LOG_LEVEL'];
   /** Days an ended run is kept; fractions allowed, 0 purges runs at the next sweep. */
   jobRetentionDays: number;
@@ -77,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKey: e.FERRY_API_KEY,
     secretKey: e.FERRY_SECRET_KEY,
     rateLimit: e.FERRY_RATE_LIMIT,
+    heartbeatTimeout: e.FERRY_HEARTBEAT_TIMEOUT,
     logLevel: e.FERRY_LOG_LEVEL,
     jobRetentionDays: e.FERRY_JOB_RETENTION_DAYS,
   };

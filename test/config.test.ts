@@ -13,6 +13,7 @@ describe('configuration', () => {
       apiKey: undefined,
       secretKey: undefined,
       rateLimit: 100,
+      heartbeatTimeout: 60,
       logLevel: 'info',
       jobRetentionDays: 30,
     });
@@ -26,6 +27,7 @@ describe('configuration', () => {
         'FERRY_API_KEY',
         'FERRY_SECRET_KEY',
         'FERRY_RATE_LIMIT',
+        'FERRY_HEARTBEAT_TIMEOUT',
         'FERRY_LOG_LEVEL',
         'FERRY_JOB_RETENTION_DAYS',
       ],
@@ -59,6 +61,7 @@ describe('configuration', () => {
     ['FERRY_RATE_LIMIT', '0'],
     ['FERRY_JOB_RETENTION_DAYS', '-1'],
     ['FERRY_JOB_RETENTION_DAYS', 'forever'],
+    ['FERRY_HEARTBEAT_TIMEOUT', '1'],
   ] as const) {
     it(`rejects ${variable}=${value} naming the variable`, () => {
       assert.throws(

@@ -5,6 +5,7 @@ import { keysCommand } from './keys.ts';
 import { mcpCommand } from './mcp.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
+import { workerCommand } from './worker.ts';
 
 const environmentHelp = `\nEnvironment:\n${configVariables
   .map(([name, fallback, about]) => `  ${name.padEnd(18)} ${about} (default: ${fallback})`)
@@ -16,6 +17,7 @@ const program = new Command('ferry')
   .addHelpText('after', environmentHelp);
 
 program.addCommand(serveCommand(loadConfig).addHelpText('after', environmentHelp));
+program.addCommand(workerCommand(loadConfig).addHelpText('after', environmentHelp));
 program.addCommand(migrateCommand(loadConfig));
 program.addCommand(keysCommand(loadConfig));
 program.addCommand(mcpCommand(loadConfig));

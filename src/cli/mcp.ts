@@ -68,9 +68,9 @@ async function openLocalApi(config: Config, key: string, worker: boolean): Promi
   await ensureAdminKey(core.store, config.apiKey);
   await authenticate(core.store.db, key);
   await core.queue.start();
-  const stopWorkers = worker ? await startWorkers(core) : () => {};
+  const workers = worker ? await startWorkers(core) : undefined;
   const shutdown = async () => {
-    stopWorkers();
+    await workers?.stop();
     await core.queue.stop();
     await core.store.close();
     process.exit(0);

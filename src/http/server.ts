@@ -13,6 +13,7 @@ import { polytomicApi } from './dialects/polytomic/index.ts';
 import { qontextApi } from './dialects/qontext/index.ts';
 import { downloadRoutes } from './downloads.ts';
 import type { HttpApp } from './env.ts';
+import { metricsRoutes } from './metrics.ts';
 import { operationRoutes } from './operations.ts';
 import { createRouter } from './validation.ts';
 
@@ -36,6 +37,7 @@ export function createHttpApp(core: Core): HttpApp {
   });
   app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
   operationRoutes(app);
+  metricsRoutes(app, core);
   downloadRoutes(app);
   app.route('/api', polytomicApi(core.config.rateLimit));
   // MCP tools and the Naftiko adapter call this very app, so `/api`'s auth and envelopes apply to them.

@@ -1,4 +1,4 @@
-import { PgBoss } from 'pg-boss';
+import { type JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 
@@ -16,6 +16,8 @@ const queues = {
   // Model runs, likewise: retried by run recovery, live while their heartbeat is.
   modelsync: { policy: 'standard', retryLimit: 0, expireInSeconds: 24 * 3600 },
   exportlogs: { policy: 'standard', retryLimit: 2 },
+  // A receiver that is down gets the event again later: 1 s, 2 s, 4 s... up to about a minute apart.
+  webhook: { policy: 'standard', retryLimit: 6, retryBackoff: true, retryDelayMax: 60 },
 } as const;
 export type JobType = keyof typeof queues;
 export const jobTypes = Object.keys(queues) as JobType[];
@@ -36,15 +38,17 @@ export interface JobRecord {
   output: unknown;
 }
 
-export type JobHandler = (data: JobData, job: { id: string }) => Promise<unknown>;
+/** `lastAttempt`: the queue will not retry this job if it fails now. */
+export type JobHandler = (data: JobData, job: { id: string; lastAttempt: boolean }) => Promise<unknown>;
 
 /** Jobs of one type a process runs at the same time. */
-const concurrency: Record<JobType, number> = {
+const defaultConcurrency: Record<JobType, number> = {
   schemarefresh: 2,
   query: 4,
   bulksync: 4,
   modelsync: 4,
   exportlogs: 1,
+  webhook: 4,
 };
 
 const stateOf: Record<string, JobState> = {
@@ -64,7 +68,15 @@ export class JobQueue {
   readonly #workers = new Map<JobType, string>();
 
   constructor(store: Store, log: Logger) {
-    this.#boss = new PgBoss({ ...store.queueDatabase, schema: 'pgboss', application_name: 'ferry-queue' });
+    // A few connections suffice for polling and maintenance; many processes share one PostgreSQL.
+    this.#boss = new PgBoss({
+      ...store.queueDatabase,
+      schema: 'pgboss',
+      application_name: 'ferry-queue',
+      max: 4,
+      // On PostgreSQL a new job wakes idle workers at once (NOTIFY) instead of at their next poll.
+      useListenNotify: store.kind === 'postgres',
+    });
     this.#log = log;
     this.#boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   }
@@ -72,19 +84,27 @@ export class JobQueue {
   async start(): Promise<void> {
     await this.#boss.start();
     for (const type of jobTypes) {
-      await this.#boss.createQueue(type, { ...queues[type], retryDelay: 1 });
+      await this.#boss.createQueue(type, { retryDelay: 1, notify: true, ...queues[type] });
     }
   }
 
   /** Registers the handler of a job type and starts consuming it in this process. */
-  async work(type: JobType, handler: JobHandler): Promise<void> {
+  async work(type: JobType, handler: JobHandler, options: { concurrency?: number } = {}): Promise<void> {
     const workerId = await this.#boss.work<JobData>(
       type,
-      { pollingIntervalSeconds: 0.5, includeMetadata: true, localConcurrency: concurrency[type] },
+      {
+        pollingIntervalSeconds: 0.5,
+        // Polling remains the backstop when NOTIFY is active: for retries that come due, and missed wake-ups.
+        notifyPollingIntervalSeconds: 2,
+        includeMetadata: true,
+        localConcurrency: options.concurrency ?? defaultConcurrency[type],
+      },
       async ([job]) => {
         if (!job) return undefined;
         this.#log.debug({ job: job.id, type }, 'job started');
-        return handler(job.data, { id: job.id });
+        // includeMetadata: true above, so the job carries its retry counters.
+        const { retryCount, retryLimit } = job as JobWithMetadata<JobData>;
+        return handler(job.data, { id: job.id, lastAttempt: retryCount >= retryLimit });
       },
     );
     this.#workers.set(type, workerId);
@@ -105,6 +125,19 @@ export class JobQueue {
     const [queued] = await this.#boss.findJobs<JobData>(type, { key: options.singletonKey, queued: true });
     if (!queued) throw new Error(`job ${type} was not enqueued`);
     return queued.id;
+  }
+
+  /** Stops fetching jobs of a type in this process; the jobs it is running go on. */
+  async stopWorking(type: JobType): Promise<void> {
+    await this.#boss.offWork(type, { wait: false });
+  }
+
+  /** Jobs waiting per job type, as pg-boss last counted them. */
+  async depths(): Promise<Record<JobType, number>> {
+    const counts = await Promise.all(
+      jobTypes.map(async (type) => [type, (await this.#boss.getQueue(type))?.queuedCount ?? 0] as const),
+    );
+    return Object.fromEntries(counts) as Record<JobType, number>;
   }
 
   async get(type: JobType, id: string): Promise<JobRecord | null> {

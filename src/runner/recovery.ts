@@ -1,11 +1,16 @@
-import { and, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Core } from '../services/context.ts';
-import { executions } from '../store/schema.ts';
+import { reportExecutionEnd } from '../services/events.ts';
+import { executions, schemaExecutions } from '../store/schema.ts';
+import type { JobType } from './queue.ts';
 
-/** A run whose worker has not heartbeat for this long is taken to have lost its worker. */
-export const staleAfterSeconds = 60;
+/** Seconds after which a run whose worker has not heartbeat is taken to have lost its worker. */
+export const heartbeatTimeoutSeconds = (core: Core) => core.config.heartbeatTimeout;
 /** Runs that lost their worker this many times end `interrupted` instead of being retried again. */
 export const maxRunAttempts = 3;
+
+/** The queue job that runs an execution of each sync kind; kinds without one are left alone here. */
+export const runJobTypes: Record<'bulk' | 'model', JobType> = { bulk: 'bulksync', model: 'modelsync' };
 
 /**
  * Hands runs whose worker died (kill -9, lost machine) back to the queue, or ends them `interrupted`
@@ -14,8 +19,13 @@ export const maxRunAttempts = 3;
  * committed state. `olderThanSeconds` 0 is for the embedded
  * store at start-up, where no other process can hold a run.
  */
-export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAfterSeconds): Promise<number> {
+export async function recoverOrphanedRuns(
+  core: Core,
+  olderThanSeconds = heartbeatTimeoutSeconds(core),
+): Promise<number> {
+  const kinds = Object.keys(runJobTypes) as ('bulk' | 'model')[];
   const orphaned = and(
+    inArray(executions.syncKind, kinds),
     inArray(executions.status, ['running', 'canceling']),
     or(
       isNull(executions.heartbeatAt),
@@ -26,7 +36,9 @@ export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAf
     .update(executions)
     .set({
       status: sql`case when ${executions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
-      statusMessage: 'the worker running this execution stopped and the retry limit was reached',
+      statusMessage: sql`case when ${executions.status} = 'canceling'
+        then 'canceled; its worker stopped before confirming'
+        else 'the worker running this execution stopped and the retry limit was reached' end`,
       completedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
@@ -34,24 +46,62 @@ export async function recoverOrphanedRuns(core: Core, olderThanSeconds = staleAf
       and(orphaned, sql`(${executions.attempt} >= ${maxRunAttempts} or ${executions.status} = 'canceling')`),
     )
     .returning({ id: executions.id });
+  if (interrupted.length > 0) {
+    // Their tables end with them: nothing is loading them any more.
+    await core.store.db
+      .update(schemaExecutions)
+      .set({
+        status: sql`case when ${schemaExecutions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
+        completedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          inArray(
+            schemaExecutions.executionId,
+            interrupted.map((run) => run.id),
+          ),
+          inArray(schemaExecutions.status, ['created', 'queued', 'running', 'canceling']),
+        ),
+      );
+  }
   const requeued = await core.store.db
     .update(executions)
-    .set({ status: 'queued', statusMessage: 'retrying after its worker stopped', updatedAt: sql`now()` })
+    .set({
+      status: 'queued',
+      statusMessage: 'retrying after its worker stopped',
+      jobId: null,
+      updatedAt: sql`now()`,
+    })
     .where(and(orphaned, lt(executions.attempt, maxRunAttempts)))
     .returning({
       id: executions.id,
       organizationId: executions.organizationId,
       syncKind: executions.syncKind,
     });
-  for (const run of requeued) {
-    await core.queue.enqueue(run.syncKind === 'model' ? 'modelsync' : 'bulksync', {
+  for (const run of interrupted) await reportExecutionEnd(core, run.id);
+  // A run queued by a process that stopped before it reached the queue has no job: give it one.
+  const jobless = await core.store.db
+    .select({ id: executions.id, organizationId: executions.organizationId, syncKind: executions.syncKind })
+    .from(executions)
+    .where(
+      and(
+        inArray(executions.syncKind, kinds),
+        eq(executions.status, 'queued'),
+        isNull(executions.jobId),
+        lt(executions.updatedAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
+      ),
+    );
+  for (const run of [...requeued, ...jobless]) {
+    const jobId = await core.queue.enqueue(runJobTypes[run.syncKind]!, {
       organizationId: run.organizationId,
       executionId: run.id,
     });
+    await core.store.db.update(executions).set({ jobId }).where(eq(executions.id, run.id));
   }
-  if (requeued.length + interrupted.length > 0) {
+  if (requeued.length + interrupted.length + jobless.length > 0) {
     core.log.warn(
-      { requeued: requeued.length, interrupted: interrupted.length },
+      { requeued: requeued.length, interrupted: interrupted.length, jobless: jobless.length },
       'recovered runs of stopped workers',
     );
   }

@@ -1,7 +1,10 @@
 import { Cron } from 'croner';
 import { FerryError } from '../domain/errors.ts';
 
-/** Polytomic's schedule object (`BulkSchedule` / model sync `Schedule`). */
+/**
+ * Polytomic's schedule object (model sync `Schedule`, bulk `BulkSchedule`). `timezone` (IANA name,
+ * UTC when absent) is Ferry's addition: clock fields are read in that zone.
+ */
 export interface Schedule {
   frequency: string;
   minute?: string | undefined;
@@ -9,9 +12,16 @@ export interface Schedule {
   day_of_week?: string | undefined;
   day_of_month?: string | undefined;
   month?: string | undefined;
+  timezone?: string | undefined;
+  /** `runafter`: start when one of these syncs completes. */
+  run_after?: { sync_ids?: string[] | undefined; bulk_sync_ids?: string[] | undefined } | undefined;
+  /** `runafter`: only after runs that completed without errors. */
+  run_after_success_only?: boolean | undefined;
+  /** `multi`: several schedules, each optionally limited to a kind of table (`item`). */
+  multi?: { schedules?: { item?: string | undefined; schedule: Schedule }[] | undefined } | undefined;
 }
 
-/** The cron expression (UTC) of a clock schedule, or null for manual, continuous and event-driven ones. */
+/** The cron expression of a clock schedule, or null for manual, continuous and event-driven ones. */
 export function cronOf(schedule: Schedule): string | null {
   const minute = schedule.minute ?? '0';
   const hour = schedule.hour ?? '0';
@@ -36,18 +46,77 @@ export function cronOf(schedule: Schedule): string | null {
   }
 }
 
-/** Next time a schedule fires after `from`; null when it never fires on its own. */
-export function nextRunAt(schedule: Schedule, from: Date = new Date()): Date | null {
+function cronFor(schedule: Schedule, field = 'schedule'): Cron | null {
   const cron = cronOf(schedule);
   if (!cron) return null;
   try {
-    return new Cron(cron, { timezone: 'UTC' }).nextRun(from);
+    return new Cron(cron, { timezone: schedule.timezone ?? 'UTC', paused: true });
   } catch (error) {
-    throw new FerryError('validation_failed', `schedule: ${(error as Error).message}`, { field: 'schedule' });
+    throw new FerryError('validation_failed', `${field}: ${(error as Error).message}`, { field });
   }
 }
 
-/** Rejects a schedule whose fields do not make a valid cron expression. */
-export function validateSchedule(schedule: Schedule): void {
-  nextRunAt(schedule);
+/** Next time a schedule fires after `from` (the earliest of a multi schedule); null when it never fires on its own. */
+export function nextRunAt(schedule: Schedule, from: Date = new Date()): Date | null {
+  if (schedule.frequency === 'multi') {
+    const next = (schedule.multi?.schedules ?? [])
+      .map((entry) => nextRunAt(entry.schedule, from))
+      .filter((at): at is Date => at !== null)
+      .sort((a, b) => a.getTime() - b.getTime());
+    return next[0] ?? null;
+  }
+  return cronFor(schedule)?.nextRun(from) ?? null;
+}
+
+/**
+ * The latest time a clock schedule was due in (after, upTo]: the tick to fire now, if any. Earlier
+ * ticks in the window were missed while no process ran; a late start fires once, not once per tick.
+ */
+export function lastDueAt(schedule: Schedule, after: Date, upTo: Date): Date | null {
+  const cron = cronFor(schedule);
+  let due: Date | null = null;
+  for (let at = cron?.nextRun(after) ?? null; at && at <= upTo; at = cron!.nextRun(at)) due = at;
+  return due;
+}
+
+/** Rejects a schedule whose fields do not make a valid cron expression, time zone, dependency or set. */
+export function validateSchedule(schedule: Schedule, field = 'schedule'): void {
+  if (schedule.timezone !== undefined && !isTimeZone(schedule.timezone)) {
+    throw new FerryError('validation_failed', `${field}.timezone: unknown time zone "${schedule.timezone}"`, {
+      field: `${field}.timezone`,
+    });
+  }
+  if (schedule.frequency === 'runafter') {
+    const ids = [...(schedule.run_after?.sync_ids ?? []), ...(schedule.run_after?.bulk_sync_ids ?? [])];
+    if (ids.length === 0) {
+      throw new FerryError('validation_failed', `${field}.run_after: name the syncs to run after`, {
+        field: `${field}.run_after`,
+      });
+    }
+  }
+  if (schedule.frequency === 'multi') {
+    const entries = schedule.multi?.schedules ?? [];
+    if (entries.length === 0) {
+      throw new FerryError('validation_failed', `${field}.multi.schedules: give at least one schedule`, {
+        field: `${field}.multi.schedules`,
+      });
+    }
+    entries.forEach((entry, index) => {
+      const inner = `${field}.multi.schedules.${index}.schedule`;
+      if (entry.schedule.frequency === 'multi') {
+        throw new FerryError('validation_failed', `${inner}: multi schedules do not nest`, { field: inner });
+      }
+      validateSchedule(entry.schedule, inner);
+    });
+  }
+  cronFor(schedule, field);
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,6 +13,7 @@ import {
 import { actorLabel } from './actor-label.ts';
 import { discoverNewTables, getBulkSync, listBulkSyncSchedules, listBulkSyncs } from './bulk-syncs.ts';
 import type { Actor, Core } from './context.ts';
+import { reportExecutionEnd } from './events.ts';
 import { newTraceId } from './trace-context.ts';
 
 export interface StartOptions {
@@ -65,41 +66,26 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
     throw new FerryError('validation_failed', 'the sync has no enabled table to run', { field: 'schemas' });
   }
   const triggeredBy = options.type === 'scheduled' ? 'schedule' : await actorLabel(core, actor);
-  let execution: ExecutionRow;
-  try {
-    execution = await core.store.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(executions)
-        .values({
-          organizationId: sync.organizationId,
-          syncKind: 'bulk',
-          syncId,
-          status: 'queued',
-          type: options.type ?? 'manual',
-          isResync: resync,
-          isTest: options.test ?? false,
-          fetchMode: options.fetchMode ?? null,
-          resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
-          schemaIds: options.schemas?.length ? selected : null,
-          traceId: options.traceId ?? newTraceId(),
-          triggeredBy,
-        })
-        .returning();
-      await tx.insert(schemaExecutions).values(
-        selected.map((schemaId) => ({
-          executionId: row!.id,
-          schemaId,
-          outputName: enabled.find((s) => s.schemaId === schemaId)!.outputName,
-          status: 'created' as const,
-        })),
+  let execution: ExecutionRow | undefined;
+  // The run that blocked the insert may end before it is read back; then the sync is free: try again.
+  for (let tries = 0; !execution; tries++) {
+    try {
+      execution = await insertRun(
+        core,
+        sync.organizationId,
+        syncId,
+        options,
+        resync,
+        selected,
+        enabled,
+        triggeredBy,
       );
-      return row!;
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    const active = await activeExecution(core, syncId);
-    if (!active) throw error;
-    return { execution: active, created: false };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const active = await activeExecution(core, syncId);
+      if (active) return { execution: active, created: false };
+      if (tries >= 3) throw error;
+    }
   }
   const jobId = await core.queue.enqueue('bulksync', {
     organizationId: sync.organizationId,
@@ -107,6 +93,46 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
   });
   await core.store.db.update(executions).set({ jobId }).where(eq(executions.id, execution.id));
   return { execution: { ...execution, jobId }, created: true };
+}
+
+function insertRun(
+  core: Core,
+  organizationId: string,
+  syncId: string,
+  options: StartOptions,
+  resync: boolean,
+  selected: string[],
+  enabled: { schemaId: string; outputName: string }[],
+  triggeredBy: string,
+): Promise<ExecutionRow> {
+  return core.store.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(executions)
+      .values({
+        organizationId,
+        syncKind: 'bulk',
+        syncId,
+        status: 'queued',
+        type: options.type ?? 'manual',
+        isResync: resync,
+        isTest: options.test ?? false,
+        fetchMode: options.fetchMode ?? null,
+        resyncMode: options.resyncMode ?? (options.resync ? 'rebuild' : null),
+        schemaIds: options.schemas?.length ? selected : null,
+        traceId: options.traceId ?? newTraceId(),
+        triggeredBy,
+      })
+      .returning();
+    await tx.insert(schemaExecutions).values(
+      selected.map((schemaId) => ({
+        executionId: row!.id,
+        schemaId,
+        outputName: enabled.find((s) => s.schemaId === schemaId)!.outputName,
+        status: 'created' as const,
+      })),
+    );
+    return row!;
+  });
 }
 
 export async function activeExecution(core: Core, syncId: string): Promise<ExecutionRow | undefined> {
@@ -174,7 +200,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
   }
   const canceledBy = execution.canceledBy ?? (await actorLabel(core, actor));
   if (execution.status === 'queued' || execution.status === 'created') {
-    await core.store.db
+    const canceled = await core.store.db
       .update(executions)
       .set({
         status: 'canceled',
@@ -183,7 +209,8 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])));
+      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])))
+      .returning({ id: executions.id });
     await core.store.db
       .update(schemaExecutions)
       .set({ status: 'canceled', completedAt: sql`now()`, updatedAt: sql`now()` })
@@ -193,6 +220,7 @@ export async function cancelBulkExecution(core: Core, actor: Actor, syncId: stri
           inArray(schemaExecutions.status, ['created', 'queued']),
         ),
       );
+    if (canceled.length > 0) await reportExecutionEnd(core, executionId);
   }
   await core.store.db
     .update(executions)

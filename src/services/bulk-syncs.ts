@@ -256,6 +256,7 @@ export async function createBulkSyncSchedule(
   schedule: Record<string, unknown>,
 ) {
   await getBulkSync(core, actor, syncId);
+  validateSchedule(schedule as unknown as Schedule);
   const [row] = await core.store.db.insert(bulkSyncSchedules).values({ syncId, schedule }).returning();
   return row!;
 }

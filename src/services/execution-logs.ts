@@ -1,9 +1,12 @@
+import { eq } from 'drizzle-orm';
 import { FerryError } from '../domain/errors.ts';
 import { readConsoleLog } from '../logs/console-log.ts';
 import { buildLogArchive } from '../logs/export.ts';
 import { listRecordLogs, signRecordLogUrl } from '../logs/record-log.ts';
+import { executions } from '../store/schema.ts';
 import { getBulkExecution } from './bulk-executions.ts';
 import type { Actor, Core } from './context.ts';
+import { logsExportedEvent, recordEvent } from './events.ts';
 
 /** Signed download links stay valid this long. */
 const linkLifetimeMs = 60 * 60 * 1000;
@@ -52,12 +55,30 @@ export async function runLogExport(core: Core, executionId: string, notify: bool
   const archive = await buildLogArchive(core.store, core.config.dataDir, executionId);
   const expiresAt = new Date(Date.now() + 24 * linkLifetimeMs);
   const url = signRecordLogUrl(core.signingKey, { executionId, filename: archive.filename, expiresAt });
-  if (notify) core.log.info({ executionId, url }, 'log export ready');
-  return {
+  const result = {
     url,
     filename: archive.filename,
     bytes: archive.bytes,
     expires: expiresAt.toISOString(),
     notified: notify,
   };
+  if (notify) {
+    const [run] = await core.store.db.select().from(executions).where(eq(executions.id, executionId));
+    if (run) {
+      await recordEvent(core, {
+        organizationId: run.organizationId,
+        type: logsExportedEvent,
+        syncKind: run.syncKind,
+        syncId: run.syncId,
+        // Not keyed by the run: each export of the same run is an event of its own.
+        payload: {
+          execution_id: executionId,
+          sync_id: run.syncId,
+          organization_id: run.organizationId,
+          ...result,
+        },
+      });
+    }
+  }
+  return result;
 }

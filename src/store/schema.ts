@@ -369,3 +369,59 @@ export const modelSyncState = pgTable(
 export type ModelRow = typeof models.$inferSelect;
 export type ModelSyncRow = typeof modelSyncs.$inferSelect;
 export type ModelExecutionDetailsRow = typeof modelExecutionDetails.$inferSelect;
+export const scheduleFires = pgTable(
+  'schedule_fires',
+  {
+    syncKind: text('sync_kind').$type<'bulk' | 'model'>().notNull(),
+    syncId: uuid('sync_id').notNull(),
+    scheduleKey: text('schedule_key').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    executionId: uuid('execution_id'),
+    started: boolean('started'),
+    firedAt: timestamp('fired_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.syncId, t.scheduleKey, t.dueAt] })],
+);
+
+export const events = pgTable('events', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  type: text('type').notNull(),
+  syncKind: text('sync_kind').$type<'bulk' | 'model'>(),
+  syncId: uuid('sync_id'),
+  executionId: uuid('execution_id'),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamps.createdAt,
+});
+
+export const webhooks = pgTable('webhooks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  endpoint: text('endpoint').notNull(),
+  secret: text('secret').notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  ...timestamps,
+});
+
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  webhookId: uuid('webhook_id')
+    .notNull()
+    .references(() => webhooks.id, { onDelete: 'cascade' }),
+  eventId: uuid('event_id')
+    .notNull()
+    .references(() => events.id, { onDelete: 'cascade' }),
+  status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  responseStatus: integer('response_status'),
+  error: text('error'),
+  ...timestamps,
+  deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+});
+
+export type EventRow = typeof events.$inferSelect;
+export type WebhookRow = typeof webhooks.$inferSelect;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FerryError } from '../../src/domain/errors.ts';
-import { cronOf, nextRunAt } from '../../src/runner/schedule.ts';
+import { cronOf, lastDueAt, nextRunAt, type Schedule, validateSchedule } from '../../src/runner/schedule.ts';
 
 const from = new Date('2026-03-04T10:20:30Z'); // a Wednesday
 
@@ -38,4 +38,68 @@ describe('schedules', () => {
       (error: unknown) => error instanceof FerryError && error.field === 'schedule',
     );
   });
+
+  it('read clock fields in the schedule time zone', () => {
+    // 06:30 in New York is 11:30 UTC before the DST change of 8 March 2026 (EST) and 10:30 UTC after (EDT).
+    assert.equal(
+      nextRunAt(
+        { frequency: 'daily', hour: '6', minute: '30', timezone: 'America/New_York' },
+        from,
+      )?.toISOString(),
+      '2026-03-04T11:30:00.000Z',
+    );
+    assert.equal(
+      nextRunAt(
+        { frequency: 'daily', hour: '6', minute: '30', timezone: 'America/New_York' },
+        new Date('2026-03-10T00:00:00Z'),
+      )?.toISOString(),
+      '2026-03-10T10:30:00.000Z',
+    );
+  });
+
+  it('report the earliest next run of a multi schedule', () => {
+    const multi = {
+      frequency: 'multi',
+      multi: {
+        schedules: [
+          { item: 'incrementalFields', schedule: { frequency: 'hourly', minute: '45' } },
+          { item: 'nonincrementalFields', schedule: { frequency: 'daily', hour: '0', minute: '0' } },
+        ],
+      },
+    };
+    assert.equal(nextRunAt(multi, from)?.toISOString(), '2026-03-04T10:45:00.000Z');
+  });
+
+  it('find the latest tick due in a window, once, however many were missed', () => {
+    const hourly = { frequency: 'hourly', minute: '0' };
+    assert.equal(
+      lastDueAt(hourly, new Date('2026-03-04T07:30:00Z'), from)?.toISOString(),
+      '2026-03-04T10:00:00.000Z',
+    );
+    assert.equal(
+      lastDueAt(hourly, new Date('2026-03-04T10:00:00Z'), from),
+      null,
+      'the tick at the bound is past',
+    );
+    assert.equal(lastDueAt({ frequency: 'manual' }, new Date(0), from), null);
+  });
+
+  const invalid: [string, Schedule, string][] = [
+    ['an unknown time zone', { frequency: 'daily', timezone: 'Mars/Olympus' }, 'schedule.timezone'],
+    ['runafter without syncs', { frequency: 'runafter', run_after: {} }, 'schedule.run_after'],
+    ['multi without schedules', { frequency: 'multi', multi: { schedules: [] } }, 'schedule.multi.schedules'],
+    [
+      'a bad inner schedule',
+      { frequency: 'multi', multi: { schedules: [{ schedule: { frequency: 'daily', hour: '30' } }] } },
+      'schedule.multi.schedules.0.schedule',
+    ],
+  ];
+  for (const [what, schedule, field] of invalid) {
+    it(`reject ${what}`, () => {
+      assert.throws(
+        () => validateSchedule(schedule),
+        (error: unknown) => error instanceof FerryError && error.field === field,
+      );
+    });
+  }
 });

@@ -10,6 +10,7 @@ import { testRunRowLimit } from '../../services/bulk-executions.ts';
 import { outputNameOf } from '../../services/bulk-syncs.ts';
 import { openConnectorById, openTableReader, openTableWriter } from '../../services/connections.ts';
 import type { Core } from '../../services/context.ts';
+import { reportExecutionEnd } from '../../services/events.ts';
 import {
   type BulkSyncRow,
   type BulkSyncSchemaRow,
@@ -29,12 +30,25 @@ const watchIntervalMs = 1_000;
 const defaultNamespace: Record<string, string> = { postgresql: 'public', duckdb: 'main', files: '' };
 
 /**
+ * How a worker that shuts down stops a run: after `drain` no further table starts; after `abort` the
+ * tables still loading are stopped (their staged attempt is discarded). The run then goes back to the
+ * queue with its committed tables kept, and another worker resumes it.
+ */
+export interface RunShutdown {
+  drain: AbortSignal;
+  abort: AbortSignal;
+}
+
+const neverAborted = new AbortController().signal;
+
+/**
  * Job handler of `bulksync`: runs every table of one execution, `concurrency_limit` at a time, each
  * loaded atomically. Watches the execution for cancels and heartbeats while it runs.
  */
 export async function runBulkExecution(
   core: Core,
   executionId: string,
+  shutdown: RunShutdown = { drain: neverAborted, abort: neverAborted },
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
   const [claimed] = await db
@@ -55,6 +69,7 @@ export async function runBulkExecution(
     runLog.info({ status: result.status }, 'execution ended');
     return result;
   };
+  runLog.info({ syncKind: 'bulk', attempt: claimed.attempt }, 'run started');
   const [sync] = await db.select().from(bulkSyncs).where(eq(bulkSyncs.id, claimed.syncId));
   const log = (message: string, level: 'info' | 'warn' | 'error' = 'info', schemaId: string | null = null) =>
     appendConsoleLog(db, { executionId, schemaId, level, message });
@@ -92,12 +107,12 @@ export async function runBulkExecution(
     const limit = Math.max(1, sync.concurrencyLimit);
     const queue = [...pending];
     const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let child = queue.shift(); child; child = queue.shift()) {
+      for (let child = queue.shift(); child && !shutdown.drain.aborted; child = queue.shift()) {
         const selection = schemaRows.find((row) => row.schemaId === child.schemaId);
         const schema = sourceSchemas.find((s) => s.id === child.schemaId);
         const controller = new AbortController();
         tableControllers.set(child.schemaId, controller);
-        const signal = AbortSignal.any([run.signal, controller.signal]);
+        const signal = AbortSignal.any([run.signal, controller.signal, shutdown.abort]);
         try {
           if (!selection || !schema)
             throw new FerryError('not_found', `table ${child.schemaId} is no longer in the source`);
@@ -115,6 +130,23 @@ export async function runBulkExecution(
             log,
           });
         } catch (error) {
+          if (shutdown.abort.aborted && !run.signal.aborted && !controller.signal.aborted) {
+            await db
+              .update(schemaExecutions)
+              .set({ status: 'created', updatedAt: sql`now()` })
+              .where(
+                and(
+                  eq(schemaExecutions.executionId, executionId),
+                  eq(schemaExecutions.schemaId, child.schemaId),
+                ),
+              );
+            await log(
+              `table ${child.schemaId} stopped by worker shutdown; it runs again`,
+              'warn',
+              child.schemaId,
+            );
+            continue;
+          }
           const canceled = signal.aborted;
           const message = canceled ? 'canceled' : errorMessage(error);
           await db
@@ -143,7 +175,12 @@ export async function runBulkExecution(
       }
     });
     await Promise.all(workers);
-    return ended(await conclude(core, executionId, run.signal.aborted));
+    if (shutdown.drain.aborted && !run.signal.aborted && (await handBack(core, executionId))) {
+      await log('worker shut down: execution handed back to the queue; committed tables are kept', 'warn');
+      return ended({ status: 'queued' });
+    }
+    const canceled = run.signal.aborted || (shutdown.drain.aborted && (await isCanceling(core, executionId)));
+    return ended(await conclude(core, executionId, canceled));
   } catch (error) {
     await log(`execution failed: ${errorMessage(error)}`, 'error');
     return ended(
@@ -154,6 +191,48 @@ export async function runBulkExecution(
     await reader?.close().catch(() => {});
     await writer?.close().catch(() => {});
   }
+}
+
+async function isCanceling(core: Core, executionId: string): Promise<boolean> {
+  const [row] = await core.store.db
+    .select({ status: executions.status })
+    .from(executions)
+    .where(eq(executions.id, executionId));
+  return row?.status === 'canceling';
+}
+
+/**
+ * Returns a run with unfinished tables to the queue for another worker. A graceful hand-back does
+ * not count as a lost attempt. False when every table ended (the run concludes normally) or when the
+ * run is no longer ours to hand back (canceled meanwhile).
+ */
+async function handBack(core: Core, executionId: string): Promise<boolean> {
+  const db = core.store.db;
+  const unfinished = await db
+    .select({ schemaId: schemaExecutions.schemaId })
+    .from(schemaExecutions)
+    .where(
+      and(
+        eq(schemaExecutions.executionId, executionId),
+        inArray(schemaExecutions.status, ['created', 'queued', 'running']),
+      ),
+    );
+  if (unfinished.length === 0) return false;
+  const [run] = await db
+    .update(executions)
+    .set({
+      status: 'queued',
+      statusMessage: 'handed back to the queue when its worker shut down',
+      heartbeatAt: null,
+      attempt: sql`greatest(${executions.attempt} - 1, 0)`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(executions.id, executionId), eq(executions.status, 'running')))
+    .returning({ organizationId: executions.organizationId });
+  if (!run) return false;
+  const jobId = await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId });
+  await db.update(executions).set({ jobId }).where(eq(executions.id, executionId));
+  return true;
 }
 
 interface TableRun {
@@ -433,6 +512,7 @@ async function finish(core: Core, executionId: string, status: ExecutionStatus, 
     level: status === 'completed' ? 'info' : status === 'canceled' ? 'warn' : 'error',
     message: `execution ${status.replaceAll('_', ' ')}${message ? `: ${message}` : ''}`,
   });
+  await reportExecutionEnd(core, executionId);
   return { status };
 }
 

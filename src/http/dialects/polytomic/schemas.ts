@@ -212,15 +212,35 @@ const scheduleFrequency = z.enum([
   'dbtcloud',
 ]);
 
+const clockSchedule = {
+  frequency: scheduleFrequency,
+  minute: z.string().optional(),
+  hour: z.string().optional(),
+  day_of_week: z.string().optional(),
+  day_of_month: z.string().optional(),
+  month: z.string().optional(),
+  timezone: z.string().optional().describe('IANA time zone of the clock fields (UTC when absent)'),
+  run_after: z
+    .object({ sync_ids: z.array(z.uuid()).optional(), bulk_sync_ids: z.array(z.uuid()).optional() })
+    .optional()
+    .describe('runafter: start when one of these syncs completes'),
+  run_after_success_only: z.boolean().optional(),
+};
+
 export const bulkSchedule = z
   .object({
-    frequency: scheduleFrequency,
-    minute: z.string().optional(),
-    hour: z.string().optional(),
-    day_of_week: z.string().optional(),
-    day_of_month: z.string().optional(),
-    month: z.string().optional(),
-    multi: z.record(z.string(), z.unknown()).optional(),
+    ...clockSchedule,
+    multi: z
+      .object({
+        type: z.string().optional(),
+        schedules: z.array(
+          z.object({
+            item: z.enum(['none', 'incrementalFields', 'nonincrementalFields']).default('none'),
+            schedule: z.object(clockSchedule),
+          }),
+        ),
+      })
+      .optional(),
   })
   .openapi('BulkSchedule');
 
