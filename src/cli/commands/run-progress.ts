@@ -33,8 +33,9 @@ function track(states: Map<string, TableState>, schema: TableExecution, now: num
  * One line per table: rows copied and the rate. The API reports no row total for a table, so there
  * is no percentage or ETA to show.
  */
-export function ttyView(): RunView {
+export function ttyView(stream: NodeJS.WriteStream = process.stdout): RunView {
   const bars = new cliProgress.MultiBar({
+    stream,
     format: (_options, params, payload) =>
       `  ${payload.table.padEnd(payload.width)}  ${payload.status.padEnd(11)} ${params.value
         .toLocaleString('en-US')
