@@ -86,11 +86,11 @@ export function demoCommand(loadConfig: () => Config): Command {
       });
       if (code === 0) {
         say(
-          `\nThe tables are in ${warehouseFile}. Next:\n` +
-            `  ferry executions get ${sync.id} ${started.data.id}   # the run, table by table\n` +
-            `  ferry logs ${sync.id} ${started.data.id}             # its console log\n` +
-            `  ferry run ${sync.id} --wait                          # run it again\n` +
-            `  open ${client.url}/ for the dashboard`,
+          `\nThe tables are in ${warehouseFile}. Next, the run table by table, its console log, and another run:\n` +
+            `  npx ferry executions get ${sync.id} ${started.data.id}\n` +
+            `  npx ferry logs ${sync.id} ${started.data.id}\n` +
+            `  npx ferry run ${sync.id} --wait\n` +
+            `or open ${client.url}/ for the dashboard.`,
         );
       }
       process.exitCode = code;

@@ -12,11 +12,14 @@ interface TableState {
   rows: number;
   /** First sample seen while running: the rate is measured from there. */
   since?: { at: number; rows: number };
+  /** A finished table's own start and end (server clocks): its rate is that of its whole run. */
+  ran?: { at: number; rows: number; until: number };
 }
 
 const rateOf = (state: TableState, now: number): string => {
-  if (!state.since || now <= state.since.at) return '-';
-  const perSecond = ((state.rows - state.since.rows) * 1000) / (now - state.since.at);
+  const window = state.ran ?? (state.since && { ...state.since, until: now });
+  if (!window || window.until <= window.at) return '-';
+  const perSecond = ((state.rows - window.rows) * 1000) / (window.until - window.at);
   return `${Math.round(perSecond).toLocaleString('en-US')} rows/s`;
 };
 
@@ -24,7 +27,10 @@ function track(states: Map<string, TableState>, schema: TableExecution, now: num
   const state: TableState = states.get(schema.schema) ?? { status: schema.status, rows: 0 };
   state.status = schema.status;
   state.rows = schema.record_count ?? 0;
-  if (state.status === 'running' && !state.since) state.since = { at: now, rows: state.rows };
+  if (state.status === 'running') state.since ??= { at: now, rows: state.rows };
+  if (schema.started_at && schema.completed_at) {
+    state.ran = { at: Date.parse(schema.started_at), rows: 0, until: Date.parse(schema.completed_at) };
+  }
   states.set(schema.schema, state);
   return state;
 }

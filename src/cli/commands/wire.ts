@@ -41,6 +41,8 @@ export interface TableExecution {
   status_message?: string;
   record_count?: number;
   error_count?: number;
+  started_at?: string;
+  completed_at?: string;
 }
 
 /** A bulk execution (record_count, schemas) or a model execution (counts, errors). */
