@@ -67,6 +67,9 @@ describe('ferry runs, executions and logs', () => {
     const syncId = await createSync('cli_items', 'public.items');
     assert.match(ok(await cli('syncs', 'list')).stdout, new RegExp(`${syncId}\\s+cli_items\\s+snapshot`));
     assert.equal(JSON.parse(ok(await cli('syncs', 'get', syncId, '--json')).stdout).data.name, 'cli_items');
+    const shownSync = ok(await cli('syncs', 'get', syncId)).stdout;
+    assert.match(shownSync, /name:\s+cli_items/);
+    assert.match(shownSync, /public\.items\s+true\s+items/, 'the tables of the sync follow');
 
     const done = ok(await cli('run', syncId, '--wait'));
     assert.match(done.stdout, /public\.items: completed \(1000 rows\)/);

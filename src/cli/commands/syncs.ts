@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { apiCommand, type ClientOptions, clientOf } from './client.ts';
 import { readDefinition } from './definition-file.ts';
-import { details, show, table } from './output.ts';
+import { details, print, show, table } from './output.ts';
 import { syncKind, syncPath } from './sync-kinds.ts';
 import type { Envelope, Execution, Sync, SyncTable } from './wire.ts';
 
@@ -26,28 +26,29 @@ export function syncsCommand(): Command {
   );
   syncs.addCommand(
     syncCommand('get')
-      .description('Show one sync')
+      .description("Show one sync (a bulk sync with its tables; --json prints the sync's document only)")
       .argument('<id>', 'sync id')
       .action(async (id: string, options: SyncOptions) => {
         const kind = syncKind(options);
-        const body = await clientOf(options).call<Envelope<Sync>>({
+        const client = clientOf(options);
+        const body = await client.call<Envelope<Sync>>({ method: 'GET', path: syncPath(kind, id) });
+        if (options.json || options.model) {
+          show(options.json, body, () => details(body.data, kind.columns));
+          return;
+        }
+        // A bulk sync's document leaves its tables to their own route.
+        const tables = await client.call<Envelope<SyncTable[]>>({
           method: 'GET',
-          path: syncPath(kind, id),
+          path: syncPath(kind, id, '/schemas'),
         });
-        show(options.json, body, () => {
-          const sync = body.data;
-          const tables = Array.isArray(sync.schemas)
-            ? `\n\n${table(
-                sync.schemas.map((s): SyncTable => (typeof s === 'string' ? { id: s } : s)),
-                [
-                  ['table', (s) => s.id],
-                  ['output', (s) => s.output_name],
-                  ['tracking field', (s) => s.tracking_field],
-                ],
-              )}`
-            : '';
-          return `${details(sync, kind.columns)}${tables}`;
-        });
+        print(
+          `${details(body.data, kind.columns)}\n\n${table(tables.data, [
+            ['table', (t) => t.id],
+            ['enabled', (t) => t.enabled],
+            ['output', (t) => t.output_name],
+            ['tracking field', (t) => t.tracking_field],
+          ])}`,
+        );
       }),
   );
   syncs.addCommand(

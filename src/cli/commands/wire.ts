@@ -16,8 +16,10 @@ export interface Connection {
   created_at?: string;
 }
 
+/** A table of a bulk sync (`/api/bulk/syncs/{id}/schemas`). */
 export interface SyncTable {
   id: string;
+  enabled?: boolean;
   output_name?: string;
   tracking_field?: string;
 }
@@ -32,7 +34,6 @@ export interface Sync {
   source_connection_id?: string;
   destination_connection_id?: string;
   target?: { connection_id?: string; object?: string };
-  schemas?: (string | SyncTable)[];
 }
 
 export interface TableExecution {
