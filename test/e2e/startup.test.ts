@@ -84,7 +84,7 @@ describe('the CLI', () => {
       assert.match(serve.stdout, new RegExp(variable));
     }
     const bad = ferryCli(['serve', '--bogus'], {});
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'usage errors exit 2');
     assert.match(bad.stderr, /unknown option/);
   });
 
