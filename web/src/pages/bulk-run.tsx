@@ -1,0 +1,231 @@
+import { useState } from 'react';
+import { type BulkExecution, get, type Job, type RecordLogFile, send } from '../api.ts';
+import {
+  ActionButton,
+  Empty,
+  ErrorBox,
+  Fields,
+  Loading,
+  PageHeader,
+  StatusBadge,
+  useLoad,
+} from '../components.tsx';
+import { ConsoleLog } from '../console-log.tsx';
+import { activeStatuses, count, duration, durationMs, when } from '../format.ts';
+import { Link } from '../router.tsx';
+
+function RecordLogs(props: { route: string; finished: boolean }) {
+  const files = useLoad(
+    () => get<{ files: RecordLogFile[]; Expires: string }>(`${props.route}/logs`),
+    `${props.route}:${props.finished}`,
+  );
+  const [exported, setExported] = useState<Job | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+
+  const exportAll = async () => {
+    setError(undefined);
+    setExported(undefined);
+    const started = await send<{ url: string; job_id: string }>('POST', `${props.route}/logs/export`);
+    for (let i = 0; i < 300; i++) {
+      const job = await get<Job>(started.url.replace(/^\/api/, ''));
+      if (job.status === 'completed' || job.status === 'failed') {
+        if (job.status === 'failed') throw new Error(job.error ?? 'the export failed');
+        setExported(job);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('the export is taking long: try again in a minute');
+  };
+
+  return (
+    <section>
+      <div className="section-title">
+        <h2>Record logs</h2>
+        <ActionButton label="Export all logs" busyLabel="Exporting…" action={exportAll} onError={setError} />
+      </div>
+      <ErrorBox error={error ?? files.error} />
+      {exported?.result?.url && (
+        <div className="notice ok" role="status">
+          The archive is ready: <a href={exported.result.url}>{exported.result.filename ?? 'download'}</a>
+        </div>
+      )}
+      {files.data?.files.length === 0 && (
+        <Empty title="No record logs">
+          {props.finished
+            ? 'This run wrote no record logs (no rejected or warned rows).'
+            : 'Record logs appear here as the run writes them.'}
+        </Empty>
+      )}
+      {files.data && files.data.files.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>File</th>
+              <th>Type</th>
+              <th>Table</th>
+              <th>Records</th>
+              <th>Size</th>
+            </tr>
+          </thead>
+          <tbody>
+            {files.data.files.map((f) => (
+              <tr key={f.filename}>
+                <td>
+                  <a href={f.url} download={f.filename}>
+                    {f.filename}
+                  </a>
+                </td>
+                <td>{f.type}</td>
+                <td>{f.schema ?? '–'}</td>
+                <td>{count(f.records)}</td>
+                <td>{f.bytes === undefined ? '–' : `${count(Math.ceil(f.bytes / 1024))} KiB`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {files.data && files.data.files.length > 0 && (
+        <p className="muted small">Download links expire {when(files.data.Expires)}.</p>
+      )}
+    </section>
+  );
+}
+
+export function BulkRunPage(props: { syncId: string; executionId: string }) {
+  const route = `/bulk/syncs/${props.syncId}/executions/${props.executionId}`;
+  const {
+    data: run,
+    error,
+    reload,
+  } = useLoad(() => get<BulkExecution>(route), route, {
+    ms: 1000,
+    while: (e) => activeStatuses.has(e.status),
+  });
+  const [actionError, setActionError] = useState<string | undefined>(undefined);
+  if (!run) return error ? <ErrorBox error={error} onRetry={reload} /> : <Loading />;
+
+  const live = activeStatuses.has(run.status);
+  const cancel = async () => {
+    await send('POST', `${route}/cancel`);
+    await reload();
+  };
+  const tables = run.schemas ?? [];
+  const done = tables.filter((t) => !activeStatuses.has(t.status)).length;
+
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            Run <StatusBadge status={run.status} />
+          </>
+        }
+        subtitle={
+          <>
+            <Link to={`/bulk-syncs/${props.syncId}`}>← back to the sync</Link> · {run.id}
+          </>
+        }
+        actions={
+          live && (
+            <ActionButton
+              label="Cancel run"
+              busyLabel="Canceling…"
+              kind="danger"
+              disabled={run.status === 'canceling'}
+              action={cancel}
+              onError={setActionError}
+            />
+          )
+        }
+      />
+      <ErrorBox error={actionError ?? error} />
+      {run.status_message && (
+        <div className={`notice tone-${run.error_count ? 'bad' : 'muted'}`}>{run.status_message}</div>
+      )}
+      <section className="card">
+        <Fields
+          items={[
+            [
+              'Rows',
+              <span key="r" data-testid="run-rows">
+                {count(run.record_count)}
+              </span>,
+            ],
+            ['Errors', count(run.error_count)],
+            ['Warnings', count(run.warning_count)],
+            ['Duration', duration(durationMs(run.started_at, run.completed_at))],
+            ['Started', when(run.started_at)],
+            ['Finished', when(run.completed_at)],
+            [
+              'Type',
+              [run.type, run.is_resync ? 'resync' : '', run.is_test ? 'test' : '']
+                .filter(Boolean)
+                .join(' · '),
+            ],
+            ['Attempt', String(run.attempts ?? 1)],
+          ]}
+        />
+      </section>
+
+      <div className="section-title">
+        <h2>Tables</h2>
+        {tables.length > 0 && (
+          <span className="muted">
+            {done} of {tables.length} finished
+          </span>
+        )}
+      </div>
+      {tables.length > 0 && (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="tables finished"
+          aria-valuemin={0}
+          aria-valuemax={tables.length}
+          aria-valuenow={done}
+        >
+          <div style={{ width: `${(100 * done) / tables.length}%` }} />
+        </div>
+      )}
+      {tables.length === 0 ? (
+        <Empty title="No tables yet">The run lists its tables once a worker picks it up.</Empty>
+      ) : (
+        <table data-testid="run-tables">
+          <thead>
+            <tr>
+              <th>Table</th>
+              <th>Status</th>
+              <th>Rows</th>
+              <th>Errors</th>
+              <th>Duration</th>
+              <th>Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tables.map((t) => (
+              <tr key={t.schema} data-table={t.schema}>
+                <td>
+                  {t.schema}
+                  {t.output_name && t.output_name !== t.schema && (
+                    <div className="muted small">→ {t.output_name}</div>
+                  )}
+                </td>
+                <td>
+                  <StatusBadge status={t.status} />
+                </td>
+                <td className="num">{count(t.record_count)}</td>
+                <td className="num">{count(t.error_count)}</td>
+                <td>{duration(durationMs(t.started_at, t.completed_at))}</td>
+                <td className="small">{t.status_message ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <ConsoleLog route={`${route}/consolelog`} live={live} />
+      <RecordLogs route={route} finished={!live} />
+    </>
+  );
+}
