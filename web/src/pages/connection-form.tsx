@@ -5,7 +5,9 @@ import { navigate } from '../router.tsx';
 
 type Values = Record<string, string | boolean>;
 
-const labelOf = (name: string) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const acronyms: Record<string, string> = { ssl: 'SSL', url: 'URL', dsn: 'DSN' };
+const labelOf = (name: string) =>
+  acronyms[name] ?? name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const isSecret = (name: string) => /password|secret|token|key/i.test(name);
 
 /** Form values as the configuration the type's JSON Schema asks for; blank optional fields are left out. */
