@@ -172,7 +172,9 @@ export function BulkSyncDetailPage(props: { id: string }) {
                 <td>{s.user_output_name ?? s.output_name ?? '–'}</td>
                 <td>{s.tracking_field ?? '–'}</td>
                 <td title={s.fields.map((f) => f.id).join(', ')}>
-                  {s.fields.filter((f) => f.enabled !== false).length} / {s.fields.length}
+                  {s.fields.length === 0
+                    ? 'all'
+                    : `${s.fields.filter((f) => f.enabled !== false).length} of ${s.fields.length}`}
                 </td>
               </tr>
             ))}
