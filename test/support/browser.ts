@@ -3,7 +3,7 @@
  * Both are made present when missing, so a fresh machine can run the tests.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { tempDir } from './databases.ts';
@@ -24,9 +24,21 @@ export function ensureChromium(): void {
   }
 }
 
-/** Builds the dashboard (`npm run build`) when `web/dist` has no build. */
+/** The newest modification time of the dashboard's sources (web/, without its build). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist') continue;
+    const file = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(file) : statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the dashboard (`npm run build`) when `web/dist` has no build or one older than its sources. */
 export function ensureWebBuild(): void {
-  if (existsSync(path.join(root, 'web/dist/index.html'))) return;
+  const index = path.join(root, 'web/dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(path.join(root, 'web'))) return;
   execFileSync(path.join(root, 'node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts'], {
     cwd: root,
     stdio: 'inherit',

@@ -155,6 +155,16 @@ describe('web dashboard', () => {
 
     await page.getByRole('link', { name: '← back to the sync' }).click();
     await page.locator('.timeline [data-status="completed"]').waitFor();
+    await page.getByRole('button', { name: 'Change' }).click();
+    await page.getByLabel('Schedule').selectOption('daily');
+    await page.getByLabel('At (UTC)').fill('02:30');
+    await page.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByText('daily at 02:30 UTC').waitFor();
+    const saved = await http(ferry.url, 'GET', `/api/bulk/syncs/${page.url().split('/').at(-1)}`, {
+      key: ferry.adminKey,
+    });
+    assert.deepEqual(saved.body.data.schedule, { frequency: 'daily', hour: '2', minute: '30' });
+    assert.equal(saved.body.data.destination_configuration.schema, 'mirror', 'other settings are kept');
     assert.equal(await page.locator('figure.chart svg rect').count(), 1, 'the chart draws the run');
     await shot('07-sync-detail');
   });

@@ -6,6 +6,7 @@ import {
   type BulkSync,
   type Connection,
   get,
+  type Schedule,
   type SyncStatus,
   send,
 } from '../api.ts';
@@ -23,6 +24,43 @@ import {
 import { activeStatuses, scheduleText, when } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
 import { RunChart, RunTimeline } from '../runs-view.tsx';
+import { ScheduleInput } from '../schedule-input.tsx';
+
+/** Changes the schedule: PUT takes the whole sync, so every other setting is sent back as it is. */
+function ScheduleEditor(props: { sync: BulkSync; onSaved: () => Promise<void>; onClose: () => void }) {
+  const { sync } = props;
+  const [schedule, setSchedule] = useState<Schedule>(sync.schedule ?? { frequency: 'manual' });
+  const [error, setError] = useState<string | undefined>(undefined);
+  const save = async () => {
+    await send('PUT', `/bulk/syncs/${sync.id}`, {
+      name: sync.name,
+      source_connection_id: sync.source_connection_id,
+      destination_connection_id: sync.destination_connection_id,
+      mode: sync.mode,
+      active: sync.active,
+      discover: sync.discover,
+      normalize_names: sync.normalize_names,
+      concurrency_limit: sync.concurrency_limit,
+      source_configuration: sync.source_configuration,
+      destination_configuration: sync.destination_configuration ?? {},
+      schedule,
+    });
+    await props.onSaved();
+    props.onClose();
+  };
+  return (
+    <div className="form">
+      <ScheduleInput value={schedule} onChange={setSchedule} />
+      <ErrorBox error={error} />
+      <div className="actions">
+        <ActionButton label="Save schedule" kind="primary" action={save} onError={setError} />
+        <button type="button" onClick={props.onClose}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
 
 interface Detail {
   sync: BulkSync;
@@ -49,6 +87,7 @@ export function BulkSyncDetailPage(props: { id: string }) {
     while: (d) => d.status.current_execution !== undefined,
   });
   const [actionError, setActionError] = useState<string | undefined>(undefined);
+  const [editingSchedule, setEditingSchedule] = useState(false);
   if (loading && !data) return <Loading />;
   if (!data) return <ErrorBox error={error} onRetry={reload} />;
 
@@ -128,7 +167,17 @@ export function BulkSyncDetailPage(props: { id: string }) {
           />
         </section>
         <section className="card">
-          <h2>Schedule</h2>
+          <div className="section-title">
+            <h2>Schedule</h2>
+            {!editingSchedule && (
+              <button type="button" className="link" onClick={() => setEditingSchedule(true)}>
+                Change
+              </button>
+            )}
+          </div>
+          {editingSchedule && (
+            <ScheduleEditor sync={sync} onSaved={reload} onClose={() => setEditingSchedule(false)} />
+          )}
           <Fields
             items={[
               ['Schedule', scheduleText(sync.schedule)],
