@@ -35,6 +35,10 @@ function errorOf(status: number, body: unknown): ApiError {
   let message =
     (typeof b.message === 'string' && b.message) || (typeof b.error === 'string' && b.error) || undefined;
   if (status === 401) message = statusHints[401];
+  // A route the server lacks altogether (an older Ferry), not a missing object.
+  if (status === 404 && message?.startsWith('no route for')) {
+    message = `This Ferry does not offer that yet (${message}).`;
+  }
   if (!message) message = statusHints[status] ?? `The server answered ${status}.`;
   if (status >= 500 && typeof metadata.request_id === 'string') {
     message += ` (request id ${metadata.request_id})`;

@@ -110,6 +110,11 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
     await send('POST', `${route}/cancel`);
     await reload();
   };
+  // Cancels one table of the sync's active run; the others carry on.
+  const cancelTable = async (schema: string) => {
+    await send('POST', `/bulk/syncs/${props.syncId}/schemas/${encodeURIComponent(schema)}/cancel`);
+    await reload();
+  };
   const tables = run.schemas ?? [];
   const done = tables.filter((t) => !activeStatuses.has(t.status)).length;
 
@@ -217,7 +222,17 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
                 <td className="num">{count(t.record_count)}</td>
                 <td className="num">{count(t.error_count)}</td>
                 <td>{duration(durationMs(t.started_at, t.completed_at))}</td>
-                <td className="small">{t.status_message ?? ''}</td>
+                <td className="small">
+                  {t.status_message ?? ''}
+                  {live && activeStatuses.has(t.status) && (
+                    <ActionButton
+                      label="Cancel table"
+                      kind="danger"
+                      action={() => cancelTable(t.schema)}
+                      onError={setActionError}
+                    />
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
