@@ -149,6 +149,12 @@ describe('web dashboard', () => {
     assert.deepEqual((await cells('public.orders')).slice(1, 3), ['completed', '1,000']);
     assert.deepEqual((await cells('public.customers')).slice(1, 3), ['completed', '50']);
     await page.getByTestId('console-log').filter({ hasText: 'execution completed' }).waitFor();
+    await page.getByRole('button', { name: 'Export all logs' }).click();
+    const archive = page.getByRole('status').filter({ hasText: 'The archive is ready' }).getByRole('link');
+    await archive.waitFor({ timeout: runTimeout });
+    const download = await fetch(new URL((await archive.getAttribute('href'))!, ferry.url));
+    assert.equal(download.status, 200, 'the export link downloads the archive');
+    assert.ok((await download.arrayBuffer()).byteLength > 0);
     await shot('06-run-completed');
     const [copied] = await destination.query('select count(*)::int as n from mirror.orders');
     assert.equal(copied.n, 1000);

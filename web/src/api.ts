@@ -227,6 +227,7 @@ export interface RecordLogFile {
 export interface Job {
   job_id: string;
   type: string;
+  /** created, running, done or failed */
   status: string;
   result?: { url?: string; filename?: string; bytes?: number };
   error?: string;

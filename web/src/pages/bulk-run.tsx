@@ -28,7 +28,7 @@ function RecordLogs(props: { route: string; finished: boolean }) {
     const started = await send<{ url: string; job_id: string }>('POST', `${props.route}/logs/export`);
     for (let i = 0; i < 300; i++) {
       const job = await get<Job>(started.url.replace(/^\/api/, ''));
-      if (job.status === 'completed' || job.status === 'failed') {
+      if (job.status === 'done' || job.status === 'failed') {
         if (job.status === 'failed') throw new Error(job.error ?? 'the export failed');
         setExported(job);
         return;
