@@ -247,6 +247,8 @@ export interface ModelSync {
   mode?: string;
   model_ids?: string[];
   fields?: ModelSyncField[];
+  /** Target fields set to a fixed value rather than a model field. */
+  override_fields?: ModelSyncField[];
   identity?: { source: { field: string; model_id: string }; target: string; function: string };
   filters?: unknown[];
   schedule?: Schedule;

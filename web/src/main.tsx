@@ -8,6 +8,7 @@ import { BulkSyncsPage } from './pages/bulk-syncs.tsx';
 import { ConnectionDetailPage } from './pages/connection-detail.tsx';
 import { ConnectionFormPage } from './pages/connection-form.tsx';
 import { ConnectionsPage } from './pages/connections.tsx';
+import { ModelRunPage } from './pages/model-run.tsx';
 import { ModelSyncDetailPage } from './pages/model-sync-detail.tsx';
 import { ModelSyncsPage } from './pages/model-syncs.tsx';
 import { RunsPage } from './pages/runs.tsx';
@@ -30,6 +31,7 @@ const routes: [string, (p: Record<string, string>) => ReactNode][] = [
   ['/bulk-syncs/:id/executions/:execId', (p) => <BulkRunPage syncId={p.id!} executionId={p.execId!} />],
   ['/model-syncs', () => <ModelSyncsPage />],
   ['/model-syncs/:id', (p) => <ModelSyncDetailPage id={p.id!} />],
+  ['/model-syncs/:id/executions/:execId', (p) => <ModelRunPage syncId={p.id!} executionId={p.execId!} />],
   ['/runs', () => <RunsPage />],
 ];
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { type BulkExecution, get, type Job, type RecordLogFile, send } from '../api.ts';
+import { type BulkExecution, get, send } from '../api.ts';
 import {
   ActionButton,
   Empty,
@@ -12,85 +12,8 @@ import {
 } from '../components.tsx';
 import { ConsoleLog } from '../console-log.tsx';
 import { activeStatuses, count, duration, durationMs, when } from '../format.ts';
+import { RecordLogs } from '../record-logs.tsx';
 import { Link } from '../router.tsx';
-
-function RecordLogs(props: { route: string; finished: boolean }) {
-  const files = useLoad(
-    () => get<{ files: RecordLogFile[]; Expires: string }>(`${props.route}/logs`),
-    `${props.route}:${props.finished}`,
-  );
-  const [exported, setExported] = useState<Job | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-
-  const exportAll = async () => {
-    setError(undefined);
-    setExported(undefined);
-    const started = await send<{ url: string; job_id: string }>('POST', `${props.route}/logs/export`);
-    for (let i = 0; i < 300; i++) {
-      const job = await get<Job>(started.url.replace(/^\/api/, ''));
-      if (job.status === 'done' || job.status === 'failed') {
-        if (job.status === 'failed') throw new Error(job.error ?? 'the export failed');
-        setExported(job);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error('the export is taking long: try again in a minute');
-  };
-
-  return (
-    <section>
-      <div className="section-title">
-        <h2>Record logs</h2>
-        <ActionButton label="Export all logs" busyLabel="Exporting…" action={exportAll} onError={setError} />
-      </div>
-      <ErrorBox error={error ?? files.error} />
-      {exported?.result?.url && (
-        <div className="notice ok" role="status">
-          The archive is ready: <a href={exported.result.url}>{exported.result.filename ?? 'download'}</a>
-        </div>
-      )}
-      {files.data?.files.length === 0 && (
-        <Empty title="No record logs">
-          {props.finished
-            ? 'This run wrote no record logs (no rejected or warned rows).'
-            : 'Record logs appear here as the run writes them.'}
-        </Empty>
-      )}
-      {files.data && files.data.files.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>File</th>
-              <th>Type</th>
-              <th>Table</th>
-              <th>Records</th>
-              <th>Size</th>
-            </tr>
-          </thead>
-          <tbody>
-            {files.data.files.map((f) => (
-              <tr key={f.filename}>
-                <td>
-                  <a href={f.url} download={f.filename}>
-                    {f.filename}
-                  </a>
-                </td>
-                <td>{f.type}</td>
-                <td>{f.schema ?? '–'}</td>
-                <td>{count(f.records)}</td>
-                <td>{f.bytes === undefined ? '–' : `${count(Math.ceil(f.bytes / 1024))} KiB`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {files.data && files.data.files.length > 0 && (
-        <p className="muted small">Download links expire {when(files.data.Expires)}.</p>
-      )}
-    </section>
-  );
-}
 
 export function BulkRunPage(props: { syncId: string; executionId: string }) {
   const route = `/bulk/syncs/${props.syncId}/executions/${props.executionId}`;
@@ -240,7 +163,7 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
       )}
 
       <ConsoleLog route={`${route}/consolelog`} live={live} />
-      <RecordLogs route={route} finished={!live} />
+      <RecordLogs route={route} finished={!live} exportable />
     </>
   );
 }

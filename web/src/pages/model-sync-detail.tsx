@@ -33,7 +33,7 @@ async function loadDetail(id: string): Promise<Detail> {
   return { sync, status, executions, target };
 }
 
-const runOf = (e: ModelExecution): RunSummary => ({
+const runOf = (syncId: string, e: ModelExecution): RunSummary => ({
   id: e.id,
   status: e.status,
   type: e.type,
@@ -43,6 +43,7 @@ const runOf = (e: ModelExecution): RunSummary => ({
   rows: e.counts?.total,
   errors: e.counts?.error,
   message: e.errors?.slice(0, 2).join('; '),
+  href: `/model-syncs/${syncId}/executions/${e.id}`,
 });
 
 export function ModelSyncDetailPage(props: { id: string }) {
@@ -58,8 +59,9 @@ export function ModelSyncDetailPage(props: { id: string }) {
   const current = status.current_execution;
   const running = current !== undefined && activeStatuses.has(current.status ?? '');
   const start = async (resync: boolean) => {
-    await send('POST', `/syncs/${sync.id}/executions`, { resync });
-    await reload();
+    const run = await send<{ id?: string }>('POST', `/syncs/${sync.id}/executions`, { resync });
+    if (run.id) navigate(`/model-syncs/${sync.id}/executions/${run.id}`);
+    else await reload();
   };
   const cancel = async () => {
     await send('POST', `/syncs/${sync.id}/cancel`);
@@ -74,7 +76,8 @@ export function ModelSyncDetailPage(props: { id: string }) {
     await send('DELETE', `/syncs/${sync.id}`);
     navigate('/model-syncs');
   };
-  const runs = executions.map(runOf);
+  const runs = executions.map((e) => runOf(sync.id, e));
+  const mappings = [...(sync.fields ?? []), ...(sync.override_fields ?? [])];
 
   return (
     <>
@@ -150,7 +153,7 @@ export function ModelSyncDetailPage(props: { id: string }) {
         </section>
       </div>
       <h2>Field mappings</h2>
-      {(sync.fields ?? []).length === 0 ? (
+      {mappings.length === 0 ? (
         <Empty title="No field mappings">Map model fields to target fields through the API.</Empty>
       ) : (
         <table>
@@ -162,7 +165,7 @@ export function ModelSyncDetailPage(props: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {sync.fields!.map((f) => (
+            {mappings.map((f) => (
               <tr key={f.target}>
                 <td>{f.source?.field ?? (f.override_value !== undefined ? `“${f.override_value}”` : '–')}</td>
                 <td>{f.target}</td>
