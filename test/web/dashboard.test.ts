@@ -161,17 +161,27 @@ describe('web dashboard', () => {
 
     await page.getByRole('link', { name: '← back to the sync' }).click();
     await page.locator('.timeline [data-status="completed"]').waitFor();
+    const syncId = page.url().split('/').at(-1);
     await page.getByRole('button', { name: 'Change' }).click();
     await page.getByLabel('Schedule').selectOption('daily');
     await page.getByLabel('At (UTC)').fill('02:30');
     await page.getByRole('button', { name: 'Save schedule' }).click();
     await page.getByText('daily at 02:30 UTC').waitFor();
-    const saved = await http(ferry.url, 'GET', `/api/bulk/syncs/${page.url().split('/').at(-1)}`, {
+    const saved = await http(ferry.url, 'GET', `/api/bulk/syncs/${syncId}`, {
       key: ferry.adminKey,
     });
     assert.deepEqual(saved.body.data.schedule, { frequency: 'daily', hour: '2', minute: '30' });
     assert.equal(saved.body.data.destination_configuration.schema, 'mirror', 'other settings are kept');
     assert.equal(await page.locator('figure.chart svg rect').count(), 1, 'the chart draws the run');
+    await page.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('button', { name: 'Activate' }).waitFor();
+    await page.locator('h1 .badge', { hasText: 'inactive' }).waitFor();
+    assert.equal(
+      (await http(ferry.url, 'GET', `/api/bulk/syncs/${syncId}`, { key: ferry.adminKey })).body.data.active,
+      false,
+    );
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('button', { name: 'Deactivate' }).waitFor();
     await shot('07-sync-detail');
   });
 
