@@ -16,6 +16,7 @@ import type { HttpApp } from './env.ts';
 import { metricsRoutes } from './metrics.ts';
 import { operationRoutes } from './operations.ts';
 import { createRouter } from './validation.ts';
+import { webRoutes } from './web.ts';
 
 export function createHttpApp(core: Core): HttpApp {
   const app = createRouter();
@@ -47,6 +48,8 @@ export function createHttpApp(core: Core): HttpApp {
   documentNaftikoRoutes(app);
   app.route('/', celigoApi(core.config.rateLimit));
   app.route('/', qontextApi(core.config.rateLimit));
+  // Last: the dashboard only answers what no API route matched.
+  webRoutes(app);
   app.notFound((c) =>
     c.json({ status: 404, message: `no route for ${c.req.method} ${c.req.path}`, key: 'not_found' }, 404),
   );
