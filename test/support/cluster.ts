@@ -49,6 +49,8 @@ export async function startCluster(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: '0',
+    // A free port for the MCP listener too: the default 9090 is shared by every process on the machine.
+    FERRY_MCP_PORT: '0',
     DATABASE_URL: store.url,
     FERRY_DATA_DIR: dataDir.path,
     FERRY_API_KEY: adminKey,
@@ -63,7 +65,7 @@ export async function startCluster(
     children.push(child);
     await child.waitForLog(
       (line) => line.msg === (kind === 'replica' ? 'listening' : 'worker started'),
-      60_000,
+      180_000,
     );
     return child;
   };
