@@ -197,7 +197,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
     log(`preparing ${formatInt(rows)} source rows`);
     await source.query(PEOPLE_DDL('people'));
     await source.query(`insert into people select g, 'user' || g || '@example.com', 'Person ' || g, (g * 7) % 1000,
-      ((g * 7919) % 10000000)::numeric / 100, g % 3 = 0, timestamptz '2024-01-01' + g * interval '1 second'
+      ((g::bigint * 7919) % 10000000)::numeric / 100, g % 3 = 0, timestamptz '2024-01-01' + g * interval '1 second'
       from generate_series(1, ${rows}) g`);
     await source.query('vacuum (freeze, analyze) people');
     await target.query(`${PEOPLE_DDL('baseline')}; ${PEOPLE_DDL('people')}`);
