@@ -49,6 +49,8 @@ export async function startCluster(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: '0',
+    // Every replica serves MCP too: each needs its own free port, not the shared default 9090.
+    FERRY_MCP_PORT: '0',
     DATABASE_URL: store.url,
     FERRY_DATA_DIR: dataDir.path,
     FERRY_API_KEY: adminKey,
