@@ -7,6 +7,7 @@ import { startWorkers, type Workers } from './runner/workers.ts';
 import { checkSecretKey, ensureAdminKey } from './services/bootstrap.ts';
 import { bulkScheduling } from './services/bulk-scheduling.ts';
 import type { Core } from './services/context.ts';
+import { modelScheduling } from './services/model-scheduling.ts';
 import { openStore } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { createSecretBox, deriveSigningKey, resolveSecretKey } from './store/secret-box.ts';
@@ -48,7 +49,7 @@ export async function openCore(config: Config): Promise<Core> {
 }
 
 /** Sync kinds whose schedules fire: every process runs the scheduler; the store lets one fire each tick. */
-const schedulingSources: SchedulingSource[] = [bulkScheduling];
+const schedulingSources: SchedulingSource[] = [bulkScheduling, modelScheduling];
 
 export interface StartOptions {
   /** Run jobs in this process (`ferry serve` without `--no-worker`). */

@@ -3,17 +3,10 @@ import type { Schedule } from '../runner/schedule.ts';
 import type { ScheduledSync, SchedulingSource } from '../runner/scheduler.ts';
 import { bulkSyncSchedules, bulkSyncSchemas, bulkSyncs } from '../store/schema.ts';
 import { startBulkExecution } from './bulk-executions.ts';
-import type { Actor, Core } from './context.ts';
+import type { Core } from './context.ts';
+import { schedulerActor } from './scheduler-actor.ts';
 
 const idle = new Set(['manual', 'dbtcloud']);
-
-/** The scheduler acts inside the sync's own organization, as nobody in particular. */
-const schedulerActor = (organizationId: string): Actor => ({
-  keyId: 'scheduler',
-  organizationId,
-  userId: null,
-  isAdmin: false,
-});
 
 /** Bulk syncs to the scheduler: the sync's own `schedule` and the rows of its `schedules` sub-resource. */
 export const bulkScheduling: SchedulingSource = {

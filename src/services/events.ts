@@ -6,6 +6,7 @@ import {
   type EventRow,
   events,
   executions,
+  modelSyncs,
   webhookDeliveries,
   webhooks,
 } from '../store/schema.ts';
@@ -50,7 +51,17 @@ const syncDetails: Record<SyncKind, (core: Core, syncId: string) => Promise<Reco
         }
       : {};
   },
-  model: async () => ({}),
+  model: async (core, syncId) => {
+    const [sync] = await core.store.db.select().from(modelSyncs).where(eq(modelSyncs.id, syncId));
+    return sync
+      ? {
+          sync_name: sync.name,
+          model_id: sync.modelId,
+          target_connection_id: sync.targetConnectionId,
+          target_object: sync.targetObject,
+        }
+      : {};
+  },
 };
 
 /**

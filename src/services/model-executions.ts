@@ -13,6 +13,7 @@ import {
   modelExecutionDetails,
 } from '../store/schema.ts';
 import type { Actor, Core } from './context.ts';
+import { reportExecutionEnd } from './events.ts';
 import { decodePageToken, encodePageToken, getModelSync } from './model-syncs.ts';
 
 export interface ModelExecutionDetail extends ExecutionRow {
@@ -153,7 +154,7 @@ export async function cancelModelExecution(core: Core, actor: Actor, syncId: str
   if (isTerminal(execution.status)) {
     throw new FerryError('conflict', `execution ${executionId} has already ended (${execution.status})`);
   }
-  await core.store.db
+  const canceled = await core.store.db
     .update(executions)
     .set({
       status: 'canceled',
@@ -161,7 +162,10 @@ export async function cancelModelExecution(core: Core, actor: Actor, syncId: str
       completedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])));
+    .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'created'])))
+    .returning({ id: executions.id });
+  // A queued run ends here, not in a worker, so its outcome is reported here.
+  if (canceled.length > 0) await reportExecutionEnd(core, executionId);
   await core.store.db
     .update(executions)
     .set({ status: 'canceling', cancelRequestedAt: sql`now()`, updatedAt: sql`now()` })

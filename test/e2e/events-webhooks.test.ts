@@ -3,6 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { nextRunAt } from '../../src/runner/schedule.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
 
@@ -208,5 +209,83 @@ describe('events and webhooks', () => {
     }
     await call('DELETE', `/api/webhooks/${hook.id}`);
     assert.equal((await call('GET', '/api/webhooks')).length, 0);
+  });
+  it('reports a model run as a sync.* event and webhook, and its schedule on the status route', async () => {
+    const modelReceiver = await startReceiver(0);
+    try {
+      const hook = await call('POST', '/api/webhooks', { endpoint: modelReceiver.url, secret });
+      await destination.query('create table model_items (id int primary key, name text)');
+      const [src, dst] = await Promise.all([
+        call('POST', '/api/connections', { name: 'ms', type: 'postgresql', configuration: source.config }),
+        call('POST', '/api/connections', {
+          name: 'md',
+          type: 'postgresql',
+          configuration: destination.config,
+        }),
+      ]);
+      const model = await call('POST', '/api/models', {
+        name: 'items',
+        connection_id: src.id,
+        configuration: { query: 'select id, name from items' },
+      });
+      const body = {
+        name: 'items out',
+        mode: 'updateOrCreate',
+        target: { connection_id: dst.id, object: 'public.model_items' },
+        fields: ['id', 'name'].map((field) => ({ source: { model_id: model.id, field }, target: field })),
+        identity: { source: { model_id: model.id, field: 'id' }, target: 'id', function: 'Equality' },
+        // New Year, 03:00 in New York: never due while this test runs.
+        schedule: {
+          frequency: 'custom',
+          minute: '0',
+          hour: '3',
+          day_of_month: '1',
+          month: '1',
+          timezone: 'America/New_York',
+        },
+      };
+      const badZone = await http(ferry.url, 'POST', '/api/syncs', {
+        key: ferry.adminKey,
+        body: { ...body, schedule: { ...body.schedule, timezone: 'Mars/Olympus' } },
+      });
+      assert.equal(badZone.status, 422);
+      assert.match(badZone.body.message, /schedule\.timezone/);
+      const sync = await call('POST', '/api/syncs', body);
+
+      const status = await call('GET', `/api/syncs/${sync.id}/status`);
+      assert.equal(status.next_execution_time, nextRunAt(body.schedule)!.toISOString());
+      assert.match(status.next_execution_time, /-01-01T08:00:00/);
+
+      const started = await call('POST', `/api/syncs/${sync.id}/executions`, {});
+      const run = await until(
+        () => call('GET', `/api/syncs/${sync.id}/executions/${started.id}`),
+        (e) => !['created', 'queued', 'scheduled', 'running', 'canceling'].includes(e.status),
+        'the model run',
+      );
+      assert.equal(run.status, 'completed');
+      const listed = await until(
+        () => call('GET', '/api/events?type=sync.completed'),
+        (rows) => rows.length === 1,
+        'the model run event',
+      );
+      assert.equal(listed[0].event.execution_id, started.id);
+      assert.equal(listed[0].event.sync_id, sync.id);
+      assert.equal(listed[0].event.sync_name, 'items out');
+      assert.equal(listed[0].event.record_count, 10);
+      await until(
+        () => call('GET', `/api/webhooks/${hook.id}/deliveries`),
+        (rows) => rows.length === 1 && rows[0].status === 'delivered',
+        'the model run delivery',
+      );
+      assert.equal(modelReceiver.received.length, 1, 'the event arrived once');
+      const payload = JSON.parse(modelReceiver.received[0]!.body);
+      assert.equal(payload.type, 'sync.completed');
+      assert.equal(payload.event.execution_id, started.id);
+      assert.equal(payload.event.model_id, model.id);
+
+      await call('DELETE', `/api/webhooks/${hook.id}`);
+    } finally {
+      await modelReceiver.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { http } from '../support/ferry.ts';
 // Scale-out on the machine's PostgreSQL: two API replicas (`serve --no-worker`) and three `worker`
 // processes spawned from bin/ferry.js share one store and its queue.
 
-const syncCount = Number(process.env.FERRY_TEST_SYNCS ?? 50);
+const syncCount = Number(process.env.FERRY_TEST_SYNCS ?? 200);
 const rounds = 3;
 const bigRows = 1_000_000;
 const activeStatuses = `('created', 'queued', 'running', 'canceling')`;

@@ -4,6 +4,7 @@ import type { ExecutionStatus, RecordLogType } from '../../domain/executions.ts'
 import { appendConsoleLog } from '../../logs/console-log.ts';
 import { openRecordLog, type RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
+import { reportExecutionEnd } from '../../services/events.ts';
 import {
   executions,
   type ModelRow,
@@ -333,6 +334,7 @@ async function finish(
           : 'error',
     message: `execution ${status.replaceAll('_', ' ')}${message ? `: ${message}` : ''}`,
   });
+  await reportExecutionEnd(core, executionId);
   return { status };
 }
 
