@@ -55,7 +55,10 @@ export async function startFerry(options: StartOptions = {}): Promise<FerryProce
 
   const port = await new Promise<number>((resolve, reject) => {
     // Generous: a first start migrates the embedded store, which takes long on a loaded machine.
-    const timer = setTimeout(() => reject(new Error(`ferry did not start in time:\n${out}\n${err}`)), 180_000);
+    const timer = setTimeout(
+      () => reject(new Error(`ferry did not start in time:\n${out}\n${err}`)),
+      180_000,
+    );
     const check = () => {
       const match = /listening on http:\/\/localhost:(\d+)/.exec(out);
       if (match) {
