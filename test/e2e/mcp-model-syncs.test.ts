@@ -215,7 +215,7 @@ describe('MCP model sync tools end to end', () => {
     assert.deepEqual(await ok(agent, 'list-syncs'), []);
   });
 
-  it('cancels the active run of a sync with cancel-sync', async () => {
+  it('cancels runs with cancel-sync and cancel-sync-execution', async () => {
     const sync = await ok(agent, 'create-sync', {
       body: {
         name: 'naps',
@@ -240,6 +240,14 @@ describe('MCP model sync tools end to end', () => {
     const again = await call(agent, 'cancel-sync', { id: sync.id });
     assert.equal(again.isError, true);
     assert.match(again.text, /^409 /);
+
+    const next = await ok(agent, 'start-sync', { id: sync.id });
+    assert.notEqual(next.id, started.id);
+    await ok(agent, 'cancel-sync-execution', { sync_id: sync.id, id: next.id });
+    const nextDone = await poll('get-sync-execution', { sync_id: sync.id, id: next.id }, (e) =>
+      terminal.includes(e.status),
+    );
+    assert.equal(nextDone.status, 'canceled');
     await ok(agent, 'delete-model-sync', { id: sync.id });
   });
 
