@@ -57,7 +57,7 @@ export const modelSyncTools = [
         .min(1)
         .optional()
         .describe(
-          'Filter by sync target mode: create, update, updateOrCreate, replace, append, remove, snapshot, enrich.',
+          'Filter by sync target mode: create, update, updateOrCreate, replace, append, remove or snapshot.',
         ),
       target_connection_id: uuid('Filter to syncs that write to this target connection.').optional(),
       page_token: pageToken,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordLogTypes } from '../../domain/executions.ts';
 import {
   action,
   consoleAfter,
@@ -143,15 +144,21 @@ export const operationTools = [
     name: 'get-sync-execution-logs',
     title: 'Get Sync Execution Logs',
     description:
-      'Signed, expiring download URLs of the record log files of one type of a model sync execution.',
+      'Signed, expiring download URLs of the record log files of a model sync execution: every file with its type and record count, or the URLs of one `type`.',
     hints: readOnly,
     input: {
       sync_id: modelSyncId,
       id: modelExecutionId,
       type: z
-        .enum(['records', 'errors', 'warnings', 'inserts', 'updates', 'deletes'])
-        .describe('Which record log: records, errors, warnings, inserts, updates or deletes.'),
+        .enum(recordLogTypes)
+        .optional()
+        .describe(
+          'Only this record log: records, errors, warnings, inserts, updates or deletes. Omit to list every file.',
+        ),
     },
-    request: ({ sync_id, id, type }) => ({ method: 'GET', path: `${modelExecution(sync_id, id)}/${type}` }),
+    request: ({ sync_id, id, type }) => ({
+      method: 'GET',
+      path: `${modelExecution(sync_id, id)}/${type ?? 'logs'}`,
+    }),
   }),
 ];
