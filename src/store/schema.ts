@@ -215,6 +215,8 @@ export const schemaExecutions = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     updatedAt: timestamps.updatedAt,
+    /** The source's row estimate of a fully read table, taken when it started; null when unknown. */
+    estimatedRecords: bigint('estimated_records', { mode: 'number' }),
   },
   (t) => [primaryKey({ columns: [t.executionId, t.schemaId] })],
 );

@@ -22,6 +22,7 @@ const table = (schemaId: string, fields: Partial<SchemaExecutionRow> = {}): Sche
   startedAt: null,
   completedAt: null,
   updatedAt: at,
+  estimatedRecords: null,
   ...fields,
 });
 

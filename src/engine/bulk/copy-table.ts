@@ -63,6 +63,8 @@ export interface CopyTableOptions {
   signal: AbortSignal;
   onReject: (rejected: RejectedRow) => void;
   onProgress: (rows: number) => void;
+  /** Awaited before each attempt reads: `full` when it reads the whole table, not only past a cursor. */
+  beforeRead?: (read: { full: boolean }) => Promise<void>;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
   // Without a stored cursor a replicate run reads the whole table: swapping that in is far cheaper
   // than merging every row, and gives the same table.
   const resync = reload === 'resync' || reload === 'rebuild' || (continues && after === null);
+  await options.beforeRead?.({ full: after === null });
   const request: ReadRequest = {
     ...options.read,
     signal,

@@ -26,6 +26,8 @@ import { copyTable, isRetryable, type Reload } from './copy-table.ts';
 /** Attempts per table before it is reported failed (the first try plus retries). */
 const tableAttempts = 3;
 const watchIntervalMs = 1_000;
+/** How long a table's start waits for the source's row estimate; a later answer is still stored. */
+const estimateWaitMs = 300;
 
 const defaultNamespace: Record<string, string> = { postgresql: 'public', duckdb: 'main', files: '' };
 
@@ -272,7 +274,16 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
     schemaId,
   );
 
+  const recordEstimate = (cap: number) =>
+    estimateRows(t.reader, schemaId, cap, (estimatedRecords) =>
+      db
+        .update(schemaExecutions)
+        .set({ estimatedRecords })
+        .where(and(where, eq(schemaExecutions.status, 'running'))),
+    );
+
   if (t.test) {
+    await recordEstimate(testRunRowLimit);
     const records = await openRecordLog(core.store, core.config.dataDir, {
       executionId: t.executionId,
       schemaId,
@@ -303,6 +314,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
     return;
   }
 
+  let estimated = false;
   let result: LoadResult | undefined;
   for (let attempt = 1; !result; attempt++) {
     const errors = await openRecordLog(core.store, core.config.dataDir, {
@@ -332,6 +344,12 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
         cursorField,
         attemptId: `${randomBytes(3).toString('hex')}${attempt}`,
         signal: t.signal,
+        // The estimate counts the whole table: a read continuing from a stored cursor has none.
+        beforeRead: async ({ full }) => {
+          if (estimated || !full) return;
+          estimated = true;
+          await recordEstimate(Number.POSITIVE_INFINITY);
+        },
         onReject: (rejected) =>
           errors.write({
             record: Object.fromEntries(columns.map((c, i) => [c.name, rejected.row[i]])),
@@ -384,6 +402,30 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
     result.rejected > 0 ? 'warn' : 'info',
     schemaId,
   );
+}
+
+/**
+ * Asks the reader for the table's row estimate and stores it (capped, for runs that read at most
+ * `cap` rows). Waits `estimateWaitMs` at most so the copy is never held up; failures are ignored, as
+ * the estimate only feeds progress displays.
+ */
+async function estimateRows(
+  reader: TableReader,
+  schemaId: string,
+  cap: number,
+  store: (estimate: number) => PromiseLike<unknown>,
+): Promise<void> {
+  if (!reader.estimateRows) return;
+  const stored = reader
+    .estimateRows(schemaId)
+    .then((estimate) => (estimate === undefined ? undefined : store(Math.round(Math.min(estimate, cap)))))
+    .catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, estimateWaitMs);
+  });
+  await Promise.race([stored, waited]);
+  clearTimeout(timer);
 }
 
 /**

@@ -348,6 +348,12 @@ const bulkExecutionStatus = z.enum([
   'interrupted',
 ]);
 
+/** Ferry's addition to a table's run: what progress percentages and ETAs measure against. */
+const estimatedRecordCount = z.number().int().optional().openapi({
+  description:
+    "The source's estimate of the table's rows when its run started; absent when unknown, or when the run reads only the rows changed since its stored cursor. Approximate: record_count can pass it.",
+});
+
 export const bulkSchemaExecution = z
   .object({
     schema: z.string(),
@@ -355,6 +361,7 @@ export const bulkSchemaExecution = z
     status: z.string(),
     status_message: z.string().optional(),
     record_count: z.number().int(),
+    estimated_record_count: estimatedRecordCount,
     error_count: z.number().int(),
     warning_count: z.number().int(),
     created_at: z.string(),
@@ -406,6 +413,7 @@ export const bulkExecutionStatusItem = z
         status: z.string(),
         status_message: z.string().optional(),
         record_count: z.number().int(),
+        estimated_record_count: estimatedRecordCount,
         error_count: z.number().int(),
         warning_count: z.number().int(),
         started_at: z.string().optional(),
