@@ -121,7 +121,15 @@ const SESSION_SQL = [
   'set statement_timeout = 0',
 ].join('; ');
 
-async function connect(config: PostgresConfig): Promise<pg.Client> {
+/**
+ * A session for loading data: its own connection with the session settings the text values need.
+ * The model sync targets use it too, under their own application name.
+ */
+export async function connect(
+  config: PostgresConfig,
+  applicationName = 'ferry-writer',
+  sessionSql = SESSION_SQL,
+): Promise<pg.Client> {
   const client = new pg.Client({
     host: config.hostname,
     port: config.port,
@@ -130,12 +138,12 @@ async function connect(config: PostgresConfig): Promise<pg.Client> {
     password: config.password ?? '',
     ssl: config.ssl ? { rejectUnauthorized: false } : false,
     connectionTimeoutMillis: 10_000,
-    application_name: 'ferry-writer',
+    application_name: applicationName,
   });
   client.on('error', () => {}); // a dropped connection surfaces on the next query
   try {
     await client.connect();
-    await client.query(SESSION_SQL);
+    await client.query(sessionSql);
     return client;
   } catch (error) {
     await client.end().catch(() => {});

@@ -1,8 +1,9 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { connectionFailed, queryFailed } from '../../../connectors/errors.ts';
+import { queryFailed } from '../../../connectors/errors.ts';
 import type { PostgresConfig } from '../../../connectors/postgres/index.ts';
 import { CopyTextParser } from '../../../connectors/postgres/reader.ts';
+import { connect } from '../../../connectors/postgres/writer.ts';
 import { quoteIdent, quoteLiteral } from '../../../connectors/values.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { MappedRecord } from '../plan.ts';
@@ -23,30 +24,6 @@ const exactTextTypes = /^(smallint|integer|bigint|text|uuid|character varying(\(
 
 const SESSION_SQL = "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0";
 
-async function connect(config: PostgresConfig): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: config.hostname,
-    port: config.port,
-    database: config.database,
-    user: config.username,
-    password: config.password ?? '',
-    ssl: config.ssl ? { rejectUnauthorized: false } : false,
-    connectionTimeoutMillis: 10_000,
-    application_name: 'ferry-model-sync',
-  });
-  client.on('error', () => {}); // a dropped connection surfaces on the next query
-  try {
-    await client.connect();
-    await client.query(SESSION_SQL);
-    return client;
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw connectionFailed(`Could not connect to PostgreSQL at ${config.hostname}:${config.port}`, error, {
-      secrets: [config.password],
-    });
-  }
-}
-
 /** `public.users` → [public, users]; a name without a schema is in `public`. */
 function splitObject(object: string): [string, string] {
   const dot = object.indexOf('.');
@@ -57,7 +34,7 @@ export async function openPostgresTarget(
   config: PostgresConfig,
   request: TargetRequest,
 ): Promise<ModelTarget> {
-  const client = await connect(config);
+  const client = await connect(config, 'ferry-model-sync', SESSION_SQL);
   try {
     const [schema, table] = splitObject(request.object);
     const { rows } = await client.query<{ name: string; type: string }>(
