@@ -20,6 +20,7 @@ import {
   executions,
   schemaExecutions,
 } from '../../store/schema.ts';
+import { claimExecution } from '../claim-execution.ts';
 import type { ColumnSpec, LoadResult, TableReader, TableWriter } from './contracts.ts';
 import { copyTable, isRetryable, type Reload } from './copy-table.ts';
 
@@ -53,17 +54,7 @@ export async function runBulkExecution(
   shutdown: RunShutdown = { drain: neverAborted, abort: neverAborted },
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
-  const [claimed] = await db
-    .update(executions)
-    .set({
-      status: 'running',
-      startedAt: sql`coalesce(${executions.startedAt}, now())`,
-      heartbeatAt: sql`now()`,
-      attempt: sql`${executions.attempt} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(executions.id, executionId), eq(executions.status, 'queued')))
-    .returning();
+  const claimed = await claimExecution(db, executionId);
   if (!claimed) return { status: 'canceled' }; // canceled while queued, or already taken
   // Every process log line of the run carries its trace id, as the console log's first line does.
   const runLog = core.log.child({ executionId, syncId: claimed.syncId, traceId: claimed.traceId });

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { FerryError } from '../../domain/errors.ts';
 import type { ExecutionStatus, RecordLogType } from '../../domain/executions.ts';
 import { appendConsoleLog } from '../../logs/console-log.ts';
@@ -13,6 +13,7 @@ import {
   modelSyncs,
   models,
 } from '../../store/schema.ts';
+import { claimExecution } from '../claim-execution.ts';
 import { compilePlan, type MappedRecord, type SyncPlan } from './plan.ts';
 import { readModel } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
@@ -50,17 +51,7 @@ export async function runModelExecution(
   executionId: string,
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
-  const [claimed] = await db
-    .update(executions)
-    .set({
-      status: 'running',
-      startedAt: sql`coalesce(${executions.startedAt}, now())`,
-      heartbeatAt: sql`now()`,
-      attempt: sql`${executions.attempt} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(executions.id, executionId), eq(executions.status, 'queued')))
-    .returning();
+  const claimed = await claimExecution(db, executionId);
   if (!claimed) return { status: 'canceled' }; // canceled while queued, or already taken
   const log = (message: string, level: Level = 'info') =>
     appendConsoleLog(db, { executionId, level, message });
