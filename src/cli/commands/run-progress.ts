@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { reportedTableProgress } from '../../domain/table-progress.ts';
 import type { Execution, TableExecution } from './wire.ts';
 
 /** How `ferry run --wait` shows a run while it goes: live bars on a terminal, plain lines otherwise. */
@@ -7,37 +8,36 @@ export interface RunView {
   stop(): void;
 }
 
-interface TableState {
-  status: string;
-  rows: number;
-  /** First sample seen while running: the rate is measured from there. */
-  since?: { at: number; rows: number };
-  /** A finished table's own start and end (server clocks): its rate is that of its whole run. */
-  ran?: { at: number; rows: number; until: number };
+/** A table's line: rows, rate, and against the source's row estimate a bar, percentage and ETA. */
+export function tableLine(schema: TableExecution): { rows: number; rate: string; progress: string } {
+  const rows = schema.record_count ?? 0;
+  const { rowsPerSecond: rate, percent, etaSeconds } = reportedTableProgress(schema);
+  const filled = Math.round(((percent ?? 0) * barWidth) / 100);
+  return {
+    rows,
+    rate: rate === undefined ? '-' : `${Math.round(rate).toLocaleString('en-US')} rows/s`,
+    progress:
+      percent === undefined
+        ? ''
+        : `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)} ${`${percent}%`.padStart(4)}` +
+          (etaSeconds === undefined ? '' : `  ETA ${clock(etaSeconds)}`),
+  };
 }
 
-const rateOf = (state: TableState, now: number): string => {
-  const window = state.ran ?? (state.since && { ...state.since, until: now });
-  if (!window || window.until <= window.at) return '-';
-  const perSecond = ((state.rows - window.rows) * 1000) / (window.until - window.at);
-  return `${Math.round(perSecond).toLocaleString('en-US')} rows/s`;
-};
+const barWidth = 20;
 
-function track(states: Map<string, TableState>, schema: TableExecution, now: number): TableState {
-  const state: TableState = states.get(schema.schema) ?? { status: schema.status, rows: 0 };
-  state.status = schema.status;
-  state.rows = schema.record_count ?? 0;
-  if (state.status === 'running') state.since ??= { at: now, rows: state.rows };
-  if (schema.started_at && schema.completed_at) {
-    state.ran = { at: Date.parse(schema.started_at), rows: 0, until: Date.parse(schema.completed_at) };
-  }
-  states.set(schema.schema, state);
-  return state;
+/** `45s`, `3m 05s`, `2h 05m`. */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
 }
 
 /**
- * One line per table: rows copied and the rate. The API reports no row total for a table, so there
- * is no percentage or ETA to show.
+ * One line per table: status, rows copied and the rate; with the source's row estimate also a bar, the
+ * percentage and, while it runs, the ETA.
  */
 export function ttyView(stream: NodeJS.WriteStream = process.stdout): RunView {
   const bars = new cliProgress.MultiBar({
@@ -45,31 +45,25 @@ export function ttyView(stream: NodeJS.WriteStream = process.stdout): RunView {
     format: (_options, params, payload) =>
       `  ${payload.table.padEnd(payload.width)}  ${payload.status.padEnd(11)} ${params.value
         .toLocaleString('en-US')
-        .padStart(12)} rows  ${payload.rate}`,
+        .padStart(12)} rows  ${payload.rate.padEnd(16)}${payload.progress}`.trimEnd(),
     hideCursor: true,
     fps: 5,
   });
   const rows = new Map<string, cliProgress.SingleBar>();
-  const states = new Map<string, TableState>();
   let header: cliProgress.SingleBar | undefined;
   return {
     update(execution) {
-      const now = Date.now();
       const schemas = execution.schemas ?? [];
       const width = Math.max(5, ...schemas.map((s) => String(s.schema).length));
-      header ??= bars.create(0, 0, { table: 'run', status: '', rate: '', width });
-      header.update(execution.record_count ?? execution.counts?.total ?? 0, {
-        table: 'run',
-        status: execution.status,
-        rate: '',
-        width,
-      });
+      const run = { table: 'run', status: execution.status, rate: '', progress: '', width };
+      header ??= bars.create(0, 0, run);
+      header.update(execution.record_count ?? execution.counts?.total ?? 0, run);
       for (const schema of schemas) {
-        const state = track(states, schema, now);
-        const payload = { table: schema.schema, status: state.status, rate: rateOf(state, now), width };
+        const line = tableLine(schema);
+        const payload = { table: schema.schema, status: schema.status, ...line, width };
         const bar = rows.get(schema.schema) ?? bars.create(0, 0, payload);
         rows.set(schema.schema, bar);
-        bar.update(state.rows, payload);
+        bar.update(line.rows, payload);
       }
     },
     stop: () => bars.stop(),

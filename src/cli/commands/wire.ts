@@ -41,9 +41,13 @@ export interface TableExecution {
   status: string;
   status_message?: string;
   record_count?: number;
+  /** The source's row estimate when the table started: what percentages and ETAs measure against. */
+  estimated_record_count?: number;
   error_count?: number;
   started_at?: string;
   completed_at?: string;
+  /** When the table's row was last written: while it runs, when `record_count` was counted. */
+  updated_at?: string;
 }
 
 /** A bulk execution (record_count, schemas) or a model execution (counts, errors). */
