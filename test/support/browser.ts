@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { it } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { tempDir } from './databases.ts';
 
@@ -24,7 +25,7 @@ export function ensureChromium(): void {
   }
 }
 
-/** The newest modification time of the dashboard's sources (web/, without its build). */
+/** The newest modification time of the files below `dir`, without a build (dist). */
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -35,10 +36,14 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/** The dashboard's sources: web/, and src/domain, whose pure modules it shares with the server and CLI. */
+const dashboardSources = ['web', 'src/domain'];
+
 /** Builds the dashboard (`npm run build`) when `web/dist` has no build or one older than its sources. */
 export function ensureWebBuild(): void {
   const index = path.join(root, 'web/dist/index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(path.join(root, 'web'))) return;
+  const newest = Math.max(...dashboardSources.map((dir) => newestSource(path.join(root, dir))));
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
   execFileSync(path.join(root, 'node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts'], {
     cwd: root,
     stdio: 'inherit',
@@ -82,3 +87,15 @@ export async function launchBrowser(): Promise<Browser> {
     },
   };
 }
+
+/** Test steps (`it`) that leave a screenshot of the page behind, through `shot`, when they fail. */
+export const stepsWithScreenshots =
+  (shot: (name: string) => Promise<void>) => (name: string, body: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await body();
+      } catch (error) {
+        await shot(`failed-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+        throw error;
+      }
+    });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Browser, ensureWebBuild, launchBrowser } from '../support/browser.ts';
-import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
+import { type Browser, ensureWebBuild, launchBrowser, stepsWithScreenshots } from '../support/browser.ts';
+import { createPgDatabase, type PgTestConfig, type TestDatabase, uniqueName } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
 
 // The dashboard in a real chromium against a real `ferry serve` and PostgreSQL: sign in, create
@@ -17,18 +17,11 @@ describe('web dashboard', () => {
   let page: Page;
   let source: TestDatabase<PgTestConfig>;
   let destination: TestDatabase<PgTestConfig>;
+  /** A login role subject to row security: what reads slow_events slowly. */
+  const slowReader = uniqueName('ferry_slow');
   const shot = (name: string) => browser.screenshot(page, 'dashboard', name);
   const status = (word: string) => page.locator(`h1 [data-status="${word}"]`);
-  /** A test step that leaves a screenshot of the page behind when it fails. */
-  const step = (name: string, body: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await body();
-      } catch (error) {
-        await shot(`failed-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
-        throw error;
-      }
-    });
+  const step = stepsWithScreenshots(shot);
 
   before(async () => {
     ensureWebBuild();
@@ -43,16 +36,27 @@ describe('web dashboard', () => {
       insert into orders select g, 'item ' || g, g % 9 from generate_series(1, 1000) g;
       create table customers (id int primary key, name text);
       insert into customers select g, 'customer ' || g from generate_series(1, 50) g;
-      -- A view that takes minutes to read: the run to cancel.
-      create view slow_events as
-        select g as id, 'event ' || g as payload
-        from generate_series(1, 100000) g cross join lateral (select pg_sleep(0.01) where g > 0) pause;`);
+      -- The long run to watch and cancel: a table with a row estimate (analyzed) that takes minutes to
+      -- read for a role under row security, whose policy pauses at every hundredth row.
+      create table slow_events (id int primary key, payload text not null);
+      insert into slow_events select g, 'event ' || g from generate_series(1, 1000000) g;
+      analyze slow_events;
+      create function slow_pass(id int) returns boolean language plpgsql as $$
+        begin
+          if id % 100 = 0 then perform pg_sleep(0.01); end if;
+          return true;
+        end $$;
+      alter table slow_events enable row level security;
+      create policy slow_read on slow_events for select using (slow_pass(id));
+      create role ${slowReader} login;
+      grant select on slow_events to ${slowReader};`);
     page = await browser.context.newPage();
   });
 
   after(async () => {
     await browser?.close();
     await ferry?.stop();
+    await source?.query(`drop owned by ${slowReader}; drop role ${slowReader}`);
     await Promise.all([source?.drop(), destination?.drop()]);
   });
 
@@ -146,8 +150,8 @@ describe('web dashboard', () => {
     await page.getByTestId('run-rows').filter({ hasText: '1,050' }).waitFor();
     const cells = (table: string) =>
       page.getByTestId('run-tables').locator(`[data-table="${table}"] td`).allTextContents();
-    assert.deepEqual((await cells('public.orders')).slice(1, 3), ['completed', '1,000']);
-    assert.deepEqual((await cells('public.customers')).slice(1, 3), ['completed', '50']);
+    assert.deepEqual((await cells('public.orders')).slice(1, 4), ['completed', '1,000', '100%']);
+    assert.deepEqual((await cells('public.customers')).slice(1, 4), ['completed', '50', '100%']);
     await page.getByTestId('console-log').filter({ hasText: 'execution completed' }).waitFor();
     await page.getByRole('button', { name: 'Export all logs' }).click();
     const archive = page.getByRole('status').filter({ hasText: 'The archive is ready' }).getByRole('link');
@@ -185,16 +189,24 @@ describe('web dashboard', () => {
     await shot('07-sync-detail');
   });
 
-  step('cancels a long run from its run page', async () => {
+  step('shows a running table against its row estimate with an ETA, then cancels the run', async () => {
     const connections: any[] = (await http(ferry.url, 'GET', '/api/connections', { key: ferry.adminKey }))
       .body.data;
-    const src = connections.find((c) => c.name === 'warehouse source');
     const dst = connections.find((c) => c.name === 'warehouse copy');
+    const src = await http(ferry.url, 'POST', '/api/connections', {
+      key: ferry.adminKey,
+      body: {
+        name: 'slow reader',
+        type: 'postgresql',
+        configuration: { ...source.config, username: slowReader },
+      },
+    });
+    assert.equal(src.status, 200, JSON.stringify(src.body));
     const created = await http(ferry.url, 'POST', '/api/bulk/syncs', {
       key: ferry.adminKey,
       body: {
         name: 'slow events',
-        source_connection_id: src.id,
+        source_connection_id: src.body.data.id,
         destination_connection_id: dst.id,
         destination_configuration: { schema: 'slow' },
         schedule: { frequency: 'manual' },
@@ -207,6 +219,12 @@ describe('web dashboard', () => {
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await status('running').waitFor({ timeout: runTimeout });
     await page.getByTestId('console-log').filter({ hasText: 'public.slow_events' }).waitFor();
+    const row = page.getByTestId('run-tables').locator('[data-table="public.slow_events"]');
+    const progress = row.getByTestId('table-progress').filter({ hasText: /^\d+% · ETA \d/ });
+    await progress.waitFor({ timeout: runTimeout });
+    const percent = Number(await row.getByRole('progressbar').getAttribute('aria-valuenow'));
+    assert.ok(percent >= 0 && percent < 100, `${percent}% of a table still running`);
+    assert.match((await progress.textContent()) ?? '', new RegExp(`^${percent}% · ETA \\d`));
     await shot('08-long-run-running');
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await status('canceled').waitFor({ timeout: runTimeout });

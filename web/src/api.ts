@@ -171,10 +171,13 @@ export interface SchemaExecution {
   status: string;
   status_message?: string;
   record_count?: number;
+  /** The source's row estimate when the table started (Ferry's addition): what progress measures against. */
+  estimated_record_count?: number;
   error_count?: number;
   warning_count?: number;
   started_at?: string;
   completed_at?: string;
+  updated_at?: string;
 }
 
 export interface BulkExecution {

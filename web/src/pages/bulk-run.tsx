@@ -1,41 +1,31 @@
-import { useState } from 'react';
-import { type BulkExecution, get, send } from '../api.ts';
-import {
-  ActionButton,
-  Empty,
-  ErrorBox,
-  Fields,
-  Loading,
-  PageHeader,
-  StatusBadge,
-  useLoad,
-} from '../components.tsx';
-import { ConsoleLog } from '../console-log.tsx';
+import { type BulkExecution, send } from '../api.ts';
+import { ActionButton, Empty, Fields, StatusBadge } from '../components.tsx';
 import { activeStatuses, count, duration, durationMs, when } from '../format.ts';
-import { RecordLogs } from '../record-logs.tsx';
-import { Link } from '../router.tsx';
+import { RunPage, type RunView } from '../run-page.tsx';
+import { TableProgress } from '../table-progress.tsx';
 
 export function BulkRunPage(props: { syncId: string; executionId: string }) {
-  const route = `/bulk/syncs/${props.syncId}/executions/${props.executionId}`;
-  const {
-    data: run,
-    error,
-    reload,
-  } = useLoad(() => get<BulkExecution>(route), route, {
-    ms: 1000,
-    while: (e) => activeStatuses.has(e.status),
-  });
-  const [actionError, setActionError] = useState<string | undefined>(undefined);
-  if (!run) return error ? <ErrorBox error={error} onRetry={reload} /> : <Loading />;
+  return (
+    <RunPage<BulkExecution>
+      route={`/bulk/syncs/${props.syncId}/executions/${props.executionId}`}
+      syncHref={`/bulk-syncs/${props.syncId}`}
+      exportable
+    >
+      {(view) => <BulkRunBody syncId={props.syncId} {...view} />}
+    </RunPage>
+  );
+}
 
-  const live = activeStatuses.has(run.status);
-  const cancel = async () => {
-    await send('POST', `${route}/cancel`);
-    await reload();
-  };
+function BulkRunBody({
+  syncId,
+  run,
+  live,
+  reload,
+  setActionError,
+}: RunView<BulkExecution> & { syncId: string }) {
   // Cancels one table of the sync's active run; the others carry on.
   const cancelTable = async (schema: string) => {
-    await send('POST', `/bulk/syncs/${props.syncId}/schemas/${encodeURIComponent(schema)}/cancel`);
+    await send('POST', `/bulk/syncs/${syncId}/schemas/${encodeURIComponent(schema)}/cancel`);
     await reload();
   };
   const tables = run.schemas ?? [];
@@ -43,31 +33,6 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
 
   return (
     <>
-      <PageHeader
-        title={
-          <>
-            Run <StatusBadge status={run.status} />
-          </>
-        }
-        subtitle={
-          <>
-            <Link to={`/bulk-syncs/${props.syncId}`}>← back to the sync</Link> · {run.id}
-          </>
-        }
-        actions={
-          live && (
-            <ActionButton
-              label="Cancel run"
-              busyLabel="Canceling…"
-              kind="danger"
-              disabled={run.status === 'canceling'}
-              action={cancel}
-              onError={setActionError}
-            />
-          )
-        }
-      />
-      <ErrorBox error={actionError ?? error} />
       {run.status_message && (
         <div className={`notice tone-${run.error_count ? 'bad' : 'muted'}`}>{run.status_message}</div>
       )}
@@ -125,6 +90,7 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
               <th>Table</th>
               <th>Status</th>
               <th>Rows</th>
+              <th>Progress</th>
               <th>Errors</th>
               <th>Duration</th>
               <th>Message</th>
@@ -143,6 +109,9 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
                   <StatusBadge status={t.status} />
                 </td>
                 <td className="num">{count(t.record_count)}</td>
+                <td>
+                  <TableProgress table={t} />
+                </td>
                 <td className="num">{count(t.error_count)}</td>
                 <td>{duration(durationMs(t.started_at, t.completed_at))}</td>
                 <td className="small">
@@ -161,9 +130,6 @@ export function BulkRunPage(props: { syncId: string; executionId: string }) {
           </tbody>
         </table>
       )}
-
-      <ConsoleLog route={`${route}/consolelog`} live={live} />
-      <RecordLogs route={route} finished={!live} exportable />
     </>
   );
 }
