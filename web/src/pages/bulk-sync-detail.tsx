@@ -10,7 +10,6 @@ import {
   type SyncStatus,
   send,
 } from '../api.ts';
-import { bulkRunSummary } from '../bulk-runs.ts';
 import {
   ActionButton,
   Empty,
@@ -23,6 +22,7 @@ import {
 } from '../components.tsx';
 import { activeStatuses, scheduleText, when } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
+import { bulkRunSummary } from '../run-summaries.ts';
 import { RunChart, RunTimeline } from '../runs-view.tsx';
 import { ScheduleInput } from '../schedule-input.tsx';
 

@@ -12,13 +12,16 @@ import {
 } from '../components.tsx';
 import { activeStatuses, scheduleText, when } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
-import { RunChart, type RunSummary, RunTimeline } from '../runs-view.tsx';
+import { modelRunSummary } from '../run-summaries.ts';
+import { RunChart, RunTimeline } from '../runs-view.tsx';
 
 interface Detail {
   sync: ModelSync;
   status: SyncStatus<ModelExecution>;
   executions: ModelExecution[];
   target: Connection | undefined;
+  /** The names of the sync's models, by id. */
+  models: Map<string, string>;
 }
 
 async function loadDetail(id: string): Promise<Detail> {
@@ -27,24 +30,21 @@ async function loadDetail(id: string): Promise<Detail> {
     get<SyncStatus<ModelExecution>>(`/syncs/${id}/status`),
     get<ModelExecution[]>(`/syncs/${id}/executions`),
   ]);
-  const target = sync.target?.connection_id
-    ? await get<Connection>(`/connections/${sync.target.connection_id}`).catch(() => undefined)
-    : undefined;
-  return { sync, status, executions, target };
+  const [target, models] = await Promise.all([
+    sync.target?.connection_id
+      ? get<Connection>(`/connections/${sync.target.connection_id}`).catch(() => undefined)
+      : undefined,
+    Promise.all(
+      (sync.model_ids ?? []).map((modelId) =>
+        get<{ id: string; name: string }>(`/models/${modelId}`).then(
+          (model) => [modelId, model.name] as const,
+          () => [modelId, modelId] as const,
+        ),
+      ),
+    ),
+  ]);
+  return { sync, status, executions, target, models: new Map(models) };
 }
-
-const runOf = (syncId: string, e: ModelExecution): RunSummary => ({
-  id: e.id,
-  status: e.status,
-  type: e.type,
-  createdAt: e.created_at,
-  startedAt: e.started_at,
-  completedAt: e.completed_at,
-  rows: e.counts?.total,
-  errors: e.counts?.error,
-  message: e.errors?.slice(0, 2).join('; '),
-  href: `/model-syncs/${syncId}/executions/${e.id}`,
-});
 
 export function ModelSyncDetailPage(props: { id: string }) {
   const { data, error, loading, reload } = useLoad(() => loadDetail(props.id), props.id, {
@@ -55,7 +55,7 @@ export function ModelSyncDetailPage(props: { id: string }) {
   if (loading && !data) return <Loading />;
   if (!data) return <ErrorBox error={error} onRetry={reload} />;
 
-  const { sync, status, executions, target } = data;
+  const { sync, status, executions, target, models } = data;
   const current = status.current_execution;
   const running = current !== undefined && activeStatuses.has(current.status ?? '');
   const start = async (resync: boolean) => {
@@ -76,7 +76,7 @@ export function ModelSyncDetailPage(props: { id: string }) {
     await send('DELETE', `/syncs/${sync.id}`);
     navigate('/model-syncs');
   };
-  const runs = executions.map((e) => runOf(sync.id, e));
+  const runs = executions.map((e) => modelRunSummary(sync.id, e));
   const mappings = [...(sync.fields ?? []), ...(sync.override_fields ?? [])];
 
   return (
@@ -122,7 +122,7 @@ export function ModelSyncDetailPage(props: { id: string }) {
               ],
               ['Object', sync.target?.object ?? sync.target?.new_name ?? '–'],
               ['Mode', sync.mode ?? '–'],
-              ['Models', (sync.model_ids ?? []).join(', ') || '–'],
+              ['Models', (sync.model_ids ?? []).map((id) => models.get(id) ?? id).join(', ') || '–'],
               [
                 'Identity',
                 sync.identity
