@@ -53,6 +53,8 @@ export interface RecordLogWriter {
    * can wait should `await` it (backpressure); others may ignore it and the stream catches up.
    */
   write(record: object): Promise<void> | undefined;
+  /** `write` for a record already serialized as one line of JSON (no newline). */
+  writeJson(json: string): Promise<void> | undefined;
   /**
    * Flushes and closes the file, then records it in `record_log_files` (upsert). A log with no
    * records leaves no file and no row (and removes those of an earlier log of the same name).
@@ -128,6 +130,28 @@ export async function openRecordLog(
     return row!;
   }
 
+  function writeJson(json: string): Promise<void> | undefined {
+    if (closing) throw new Error(`record log ${filename} is closed`);
+    if (failure) throw failure;
+    stream ??= openStream();
+    const line = `${json}\n`;
+    records += 1;
+    bytes += Buffer.byteLength(line);
+    if (stream.write(line)) return undefined;
+    const waiting = stream;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        waiting.off('drain', done);
+        waiting.off('error', done);
+        waiting.off('close', done);
+        failure ? reject(failure) : resolve();
+      };
+      waiting.on('drain', done);
+      waiting.on('error', done);
+      waiting.on('close', done);
+    });
+  }
+
   return {
     filename,
     get records() {
@@ -136,27 +160,8 @@ export async function openRecordLog(
     get bytes() {
       return bytes;
     },
-    write(record) {
-      if (closing) throw new Error(`record log ${filename} is closed`);
-      if (failure) throw failure;
-      stream ??= openStream();
-      const line = `${JSON.stringify(record, jsonReplacer)}\n`;
-      records += 1;
-      bytes += Buffer.byteLength(line);
-      if (stream.write(line)) return undefined;
-      const waiting = stream;
-      return new Promise<void>((resolve, reject) => {
-        const done = () => {
-          waiting.off('drain', done);
-          waiting.off('error', done);
-          waiting.off('close', done);
-          failure ? reject(failure) : resolve();
-        };
-        waiting.on('drain', done);
-        waiting.on('error', done);
-        waiting.on('close', done);
-      });
-    },
+    write: (record) => writeJson(JSON.stringify(record, jsonReplacer)),
+    writeJson,
     close() {
       closing ??= finish();
       return closing;

@@ -29,7 +29,13 @@ export const filterFunctions: readonly string[] = [
 
 type Value = string | null;
 
-/** One model row mapped onto the target: its identity, the target values and their content hash. */
+/** One model row mapped onto the target: its identity value (null when the sync has none) and the target values. */
+export interface PlannedRecord {
+  key: string | null;
+  values: Value[];
+}
+
+/** A planned record with the content hash of its values; a record without identity is identified by it. */
 export interface MappedRecord {
   identity: string;
   values: Value[];
@@ -37,7 +43,7 @@ export interface MappedRecord {
 }
 
 export type MapResult =
-  | { kind: 'record'; record: MappedRecord }
+  | { kind: 'record'; record: PlannedRecord }
   | { kind: 'filtered' }
   | { kind: 'no_identity'; values: Value[] };
 
@@ -101,13 +107,17 @@ export function compilePlan(sync: ModelSyncRow, fields: ModelFieldInfo[]): SyncP
         if (!pass) return { kind: 'filtered' };
       }
       const values = mappings.map((m) => (m.source === -1 ? m.constant : (source[m.source] ?? null)));
-      const hash = contentHash(values);
-      if (identitySource === -1) return { kind: 'record', record: { identity: hash, values, hash } };
+      if (identitySource === -1) return { kind: 'record', record: { key: null, values } };
       const key = source[identitySource] ?? null;
       if (key === null || key === '') return { kind: 'no_identity', values };
-      return { kind: 'record', record: { identity: key, values, hash } };
+      return { kind: 'record', record: { key, values } };
     },
   };
+}
+
+export function hashed(record: PlannedRecord): MappedRecord {
+  const hash = contentHash(record.values);
+  return { identity: record.key ?? hash, values: record.values, hash };
 }
 
 /** A short digest of a record's target values: equal values, equal hash. */

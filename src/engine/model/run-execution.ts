@@ -1,45 +1,21 @@
 import { eq, sql } from 'drizzle-orm';
 import { FerryError } from '../../domain/errors.ts';
-import type { ExecutionStatus, RecordLogType } from '../../domain/executions.ts';
+import type { ExecutionStatus } from '../../domain/executions.ts';
 import { appendConsoleLog } from '../../logs/console-log.ts';
-import { openRecordLog, type RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
 import { reportExecutionEnd } from '../../services/events.ts';
-import {
-  executions,
-  type ModelRow,
-  type ModelSyncRow,
-  modelExecutionDetails,
-  modelSyncs,
-  models,
-} from '../../store/schema.ts';
+import { executions, type ModelRow, modelExecutionDetails, modelSyncs, models } from '../../store/schema.ts';
 import { claimExecution } from '../claim-execution.ts';
-import { compilePlan, type MappedRecord, type SyncPlan } from './plan.ts';
+import { compilePlan, type SyncPlan } from './plan.ts';
+import { type Counts, emptyCounts, openLogs, saveCounts } from './run-counts.ts';
 import { readModel } from './source.ts';
-import type { ApplyResult } from './targets/batch.ts';
-import { type ModelTarget, openModelTarget } from './targets.ts';
+import { syncRun } from './sync-run.ts';
 
-/** Marks an identity seen in the current run (never a content hash). */
-const SEEN = '';
-/** Changed records sent to the target per atomic batch. */
-export const applyBatchSize = 5_000;
 /** Records a test run maps into its records log; the target is not touched. */
 export const testRunRecordLimit = 100;
-/** Distinct error messages kept on the execution (the errors log has every record). */
-const maxErrorMessages = 10;
 const watchIntervalMs = 1_000;
 
 type Level = 'info' | 'warn' | 'error';
-
-interface Counts {
-  total: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  errors: number;
-  warnings: number;
-  messages: string[];
-}
 
 /**
  * Job handler of `modelsync`: reads the model, maps and filters its rows, and sends the target only
@@ -57,15 +33,7 @@ export async function runModelExecution(
     appendConsoleLog(db, { executionId, level, message });
   const [sync] = await db.select().from(modelSyncs).where(eq(modelSyncs.id, claimed.syncId));
   const [model] = sync ? await db.select().from(models).where(eq(models.id, sync.modelId)) : [];
-  const counts: Counts = {
-    total: 0,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    errors: 0,
-    warnings: 0,
-    messages: [],
-  };
+  const counts = emptyCounts();
   if (!sync || !model)
     return finish(core, executionId, 'failed', 'the sync or its model was deleted', counts);
 
@@ -118,130 +86,6 @@ export async function runModelExecution(
   }
 }
 
-interface SyncRun {
-  executionId: string;
-  sync: ModelSyncRow;
-  model: ModelRow;
-  plan: SyncPlan;
-  resync: boolean;
-  /** Only these identities, sent whether they changed or not. */
-  only: Set<string> | undefined;
-  signal: AbortSignal;
-  counts: Counts;
-  log: (message: string, level?: Level) => Promise<void>;
-}
-
-async function syncRun(core: Core, r: SyncRun): Promise<void> {
-  const { sync, plan, counts } = r;
-  const logs = await openLogs(core, r.executionId, ['inserts', 'updates', 'deletes', 'errors', 'warnings']);
-  let target: ModelTarget | undefined;
-  try {
-    target = await openModelTarget(core, sync.targetConnectionId, {
-      syncId: sync.id,
-      object: sync.targetObject,
-      mode: sync.mode,
-      columns: plan.columns,
-      identityIndex: plan.identityIndex,
-      signal: r.signal,
-    });
-    // Hash last delivered per identity; an identity seen in this run is marked `SEEN` (one map for
-    // both, to hold memory to one entry per identity). Unmarked at the end: gone from the model.
-    const state = await target.loadState();
-    const known = state.size;
-    await target.begin();
-    let identities = 0;
-    const everything = r.resync || r.only !== undefined || sync.mode === 'snapshot';
-    let pending: MappedRecord[] = [];
-    let read = 0;
-    const recordOf = (values: (string | null)[]) =>
-      Object.fromEntries(plan.columns.map((column, j) => [column, values[j] ?? null]));
-    const warn = (values: (string | null)[], warning: string) => {
-      counts.warnings++;
-      return logs.warnings.write({ record: recordOf(values), warning });
-    };
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      const result = await target!.apply(batch);
-      await record(core, r.executionId, result, batch.length, counts, logs, recordOf);
-    };
-
-    for await (const rows of readModel(
-      core,
-      r.model.connectionId,
-      r.model.configuration,
-      r.model.fields,
-      r.signal,
-    )) {
-      read += rows.length;
-      for (const row of rows) {
-        const mapped = plan.map(row);
-        if (mapped.kind === 'filtered') continue;
-        if (mapped.kind === 'no_identity') {
-          await warn(mapped.values, 'the identity field is empty; the record was not sent');
-          continue;
-        }
-        const { record: rec } = mapped;
-        if (r.only && !r.only.has(rec.identity)) continue;
-        const previous = state.get(rec.identity);
-        if (previous === SEEN) {
-          await warn(rec.values, `duplicate identity ${rec.identity}: only its first record was sent`);
-          continue;
-        }
-        state.set(rec.identity, SEEN);
-        identities++;
-        if (!everything && previous === rec.hash) continue;
-        pending.push(rec);
-        if (pending.length >= applyBatchSize) await flush();
-      }
-    }
-    await flush();
-    // A run over some identities says nothing about the others: replace prunes only after full runs.
-    let unseen: string[] | undefined;
-    if (sync.mode === 'replace' && !r.only) {
-      unseen = [];
-      for (const [identity, hash] of state) if (hash !== SEEN) unseen.push(identity);
-    }
-    const removed = await target.finish(unseen);
-    counts.deleted += removed;
-    await r.log(
-      `read ${read} row(s), ${identities} identit${identities === 1 ? 'y' : 'ies'} (${known} known before); sent ${counts.total}: ` +
-        `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
-      counts.errors > 0 ? 'warn' : 'info',
-    );
-  } finally {
-    await target?.close().catch(() => {});
-    await Promise.all(Object.values(logs).map((w) => w.close()));
-  }
-}
-
-/** Counts and logs what a batch did, and saves the counts so the execution shows progress. */
-async function record(
-  core: Core,
-  executionId: string,
-  result: ApplyResult,
-  sent: number,
-  counts: Counts,
-  logs: Record<'inserts' | 'updates' | 'deletes' | 'errors', RecordLogWriter>,
-  recordOf: (values: (string | null)[]) => Record<string, string | null>,
-) {
-  counts.total += sent;
-  counts.inserted += result.inserted.length;
-  counts.updated += result.updated.length;
-  counts.deleted += result.deleted.length;
-  counts.errors += result.rejected.length;
-  for (const r of result.inserted) await logs.inserts.write(recordOf(r.values));
-  for (const r of result.updated) await logs.updates.write(recordOf(r.values));
-  for (const r of result.deleted) await logs.deletes.write(recordOf(r.values));
-  for (const { record: rec, reason } of result.rejected) {
-    await logs.errors.write({ record: recordOf(rec.values), error: reason });
-    if (counts.messages.length < maxErrorMessages && !counts.messages.includes(reason))
-      counts.messages.push(reason);
-  }
-  await saveCounts(core, executionId, counts);
-}
-
 async function testRun(
   core: Core,
   executionId: string,
@@ -265,30 +109,6 @@ async function testRun(
   } finally {
     await logs.records.close();
   }
-}
-
-async function openLogs<T extends RecordLogType>(core: Core, executionId: string, types: T[]) {
-  const writers = await Promise.all(
-    types.map((type) => openRecordLog(core.store, core.config.dataDir, { executionId, type })),
-  );
-  return Object.fromEntries(types.map((type, i) => [type, writers[i]!])) as Record<T, RecordLogWriter>;
-}
-
-async function saveCounts(core: Core, executionId: string, counts: Counts): Promise<void> {
-  await core.store.db
-    .update(modelExecutionDetails)
-    .set({
-      inserted: counts.inserted,
-      updated: counts.updated,
-      deleted: counts.deleted,
-      upserted: counts.inserted + counts.updated,
-      errors: counts.messages,
-    })
-    .where(eq(modelExecutionDetails.executionId, executionId));
-  await core.store.db
-    .update(executions)
-    .set({ recordCount: counts.total, errorCount: counts.errors, warningCount: counts.warnings })
-    .where(eq(executions.id, executionId));
 }
 
 /** Polls the execution: a cancel request aborts the run; each poll is also the heartbeat. */

@@ -4,7 +4,7 @@ import { FerryError } from '../../domain/errors.ts';
 import { connectionEndpoint, openConnectorById } from '../../services/connections.ts';
 import type { Core } from '../../services/context.ts';
 import type { ModelSyncMode } from '../../store/schema.ts';
-import type { MappedRecord } from './plan.ts';
+import type { MappedRecord, PlannedRecord } from './plan.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import { type HttpTargetConfig, httpTargetInfo, openHttpTarget } from './targets/http.ts';
 import { modesOf } from './targets/modes.ts';
@@ -120,10 +120,12 @@ export interface TargetRequest {
 }
 
 /**
- * A model sync target during one run. `apply` writes a batch and the content hashes of what it
- * wrote in one atomic step, so a run that dies re-sends only what did not land.
+ * A model sync target that compares in Ferry: the run holds the hash last delivered per identity and
+ * sends the target what differs. `apply` writes a batch and the content hashes of what it wrote in one
+ * atomic step, so a run that dies re-sends only what did not land. MySQL and HTTP targets.
  */
-export interface ModelTarget {
+export interface StreamedModelTarget {
+  readonly kind: 'streamed';
   /** The content hash last delivered per identity. */
   loadState(): Promise<Map<string, string>>;
   /** Snapshot mode: opens the one transaction in which the target's content is replaced. */
@@ -137,6 +139,41 @@ export interface ModelTarget {
   finish(unseen: string[] | undefined): Promise<number>;
   close(): Promise<void>;
 }
+
+/** What one chunk did in a chunked target; records are JSON lines of their target values. */
+export interface ChunkOutcome {
+  /** Records sent: new or changed ones, every one on a resync. */
+  sent: number;
+  inserted: string[];
+  updated: string[];
+  deleted: string[];
+  rejected: { json: string; reason: string }[];
+  /** Records whose identity came earlier in the run: not sent. */
+  duplicates: { identity: string; json: string }[];
+}
+
+/**
+ * A model sync target that compares in its own database: each chunk of the model is staged there,
+ * joined with the hashes last delivered, and what changed is written with its hashes in one
+ * statement, so a run that dies re-sends only what did not land and Ferry's memory stays flat
+ * whatever the model's size. PostgreSQL targets.
+ */
+export interface ChunkedModelTarget {
+  readonly kind: 'chunked';
+  /** Opens the run (snapshot mode: the one transaction that replaces the content); returns the identities known. */
+  begin(): Promise<number>;
+  /** Stages, compares and writes one chunk; `everything` sends unchanged records too. */
+  send(records: PlannedRecord[], everything: boolean): Promise<ChunkOutcome>;
+  /**
+   * Ends the run. `prune` (replace mode, after a run over the whole model) deletes the identities the
+   * model no longer has and any row the sync did not write, each passed to `onDeleted`. Returns the
+   * rows deleted (snapshot mode: the rows the snapshot replaced).
+   */
+  finish(prune: boolean, onDeleted: (json: string) => Promise<void> | undefined): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ModelTarget = StreamedModelTarget | ChunkedModelTarget;
 
 export async function openModelTarget(
   core: Core,

@@ -5,7 +5,7 @@ import { FerryError } from '../../../domain/errors.ts';
 import type { Core } from '../../../services/context.ts';
 import { type ModelSyncMode, modelSyncState } from '../../../store/schema.ts';
 import type { MappedRecord } from '../plan.ts';
-import type { ModelTarget, ModelTargetInfo, TargetRequest } from '../targets.ts';
+import type { ModelTargetInfo, StreamedModelTarget, TargetRequest } from '../targets.ts';
 import { type ApplyResult, emptyResult, type RejectedRecord } from './batch.ts';
 import { modesOf } from './modes.ts';
 
@@ -40,7 +40,7 @@ export async function openHttpTarget(
   core: Core,
   config: HttpTargetConfig,
   request: TargetRequest,
-): Promise<ModelTarget> {
+): Promise<StreamedModelTarget> {
   const db = core.store.db;
   const headers: Record<string, string> = { ...config.headers, 'content-type': 'application/json' };
   if (config.auth_header) headers.authorization = config.auth_header;
@@ -90,6 +90,7 @@ export async function openHttpTarget(
   }
 
   return {
+    kind: 'streamed',
     async loadState() {
       const rows = await db
         .select({ identity: modelSyncState.identity, hash: modelSyncState.hash })

@@ -3,7 +3,7 @@ import { connectionFailed, queryFailed } from '../../../connectors/errors.ts';
 import type { MysqlConfig } from '../../../connectors/mysql/index.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { MappedRecord } from '../plan.ts';
-import type { ModelTarget, TargetRequest } from '../targets.ts';
+import type { StreamedModelTarget, TargetRequest } from '../targets.ts';
 import { type ApplyResult, applyBisected, emptyResult } from './batch.ts';
 
 /** Change detection state, in the target database next to the records (see the PostgreSQL target). */
@@ -44,7 +44,10 @@ function paramOf(text: string | null, dataType: string): Param {
   }
 }
 
-export async function openMysqlTarget(config: MysqlConfig, request: TargetRequest): Promise<ModelTarget> {
+export async function openMysqlTarget(
+  config: MysqlConfig,
+  request: TargetRequest,
+): Promise<StreamedModelTarget> {
   let connection: mysql.Connection;
   try {
     connection = await mysql.createConnection({
@@ -90,7 +93,8 @@ export async function openMysqlTarget(config: MysqlConfig, request: TargetReques
   }
 }
 
-class MysqlModelTarget implements ModelTarget {
+class MysqlModelTarget implements StreamedModelTarget {
+  readonly kind = 'streamed' as const;
   readonly #connection: mysql.Connection;
   readonly #config: MysqlConfig;
   readonly #request: TargetRequest;

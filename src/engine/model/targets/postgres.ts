@@ -1,28 +1,34 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
-import { queryFailed } from '../../../connectors/errors.ts';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { driverMessage, queryFailed } from '../../../connectors/errors.ts';
+import { copyField } from '../../../connectors/postgres/copy-text.ts';
 import type { PostgresConfig } from '../../../connectors/postgres/index.ts';
 import { CopyTextParser } from '../../../connectors/postgres/reader.ts';
 import { connect } from '../../../connectors/postgres/writer.ts';
 import { quoteIdent, quoteLiteral } from '../../../connectors/values.ts';
 import { FerryError } from '../../../domain/errors.ts';
-import type { MappedRecord } from '../plan.ts';
-import type { ModelTarget, TargetRequest } from '../targets.ts';
-import { type ApplyResult, applyBisected, emptyResult } from './batch.ts';
+import { contentHash, type PlannedRecord } from '../plan.ts';
+import type { ChunkedModelTarget, ChunkOutcome, TargetRequest } from '../targets.ts';
+import { isRecordError } from './batch.ts';
 
 /**
  * Change detection state lives in the target database, next to the records, in the target table's
- * schema: a batch and the hashes of what it wrote commit in one transaction.
+ * schema: what a chunk wrote and the hashes of it commit in one statement.
  */
 const STATE_TABLE = '_ferry_model_state';
+/** The chunk being sent: `seq` numbers records in model order, `cid` is the identity. */
+const CHUNK = 'ferry_model_chunk';
+/** Identities sent so far in this run (duplicates, and what replace mode keeps). */
+const SEEN = 'ferry_model_seen';
 
-/**
- * Identity column types whose text form is the one the records carry, so that `RETURNING id::text`
- * names the record a row came from.
- */
-const exactTextTypes = /^(smallint|integer|bigint|text|uuid|character varying(\(\d+\))?)$/;
+// Temporary tables are session-local and skip the WAL; the buffers keep a run's seen identities in memory.
+const SESSION_SQL =
+  "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0; set temp_buffers = '64MB'; set work_mem = '64MB'";
 
-const SESSION_SQL = "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0";
+/** Rows per write to the COPY stream that stages a chunk. */
+const copyBlockRows = 1_000;
 
 /** `public.users` → [public, users]; a name without a schema is in `public`. */
 function splitObject(object: string): [string, string] {
@@ -33,7 +39,7 @@ function splitObject(object: string): [string, string] {
 export async function openPostgresTarget(
   config: PostgresConfig,
   request: TargetRequest,
-): Promise<ModelTarget> {
+): Promise<ChunkedModelTarget> {
   const client = await connect(config, 'ferry-model-sync', SESSION_SQL);
   try {
     const [schema, table] = splitObject(request.object);
@@ -69,11 +75,15 @@ export async function openPostgresTarget(
       `create table if not exists ${state} (sync_id text not null, identity text not null, hash text not null,
          primary key (sync_id, identity))`,
     );
+    await client.query(
+      `create temp table ${CHUNK} (seq bigint not null, cid text not null, ${request.columns.map((_, j) => `c${j} text`).join(', ')});
+       create temp table ${SEEN} (cid text primary key, seq bigint not null)`,
+    );
     return new PostgresModelTarget(client, config, request, {
       table: `${quoteIdent(schema)}.${quoteIdent(table)}`,
       state,
       types,
-      upsertable: keyed?.unique === true && exactTextTypes.test(types[request.identityIndex]!),
+      upsertable: keyed?.unique === true,
     });
   } catch (error) {
     await client.end().catch(() => {});
@@ -81,15 +91,32 @@ export async function openPostgresTarget(
   }
 }
 
-class PostgresModelTarget implements ModelTarget {
+/** SQL pieces over the chunk's rows (`b`), built once per run. */
+interface Statements {
+  /**
+   * `b`: the records `kept` with their hash `h` and the state's `old` one: every record, or those whose
+   * hash differs. Without `lookup` (the sync has no state yet) `old` is null without a lookup.
+   */
+  batch(everything: boolean, lookup: boolean): string;
+  /** The mode's statement(s) as CTEs after `b`, and the `select` of each record's action and JSON. */
+  write: string;
+  /** Which of `b` the state remembers: every record sent, or (update mode) the ones written. */
+  remembered: string;
+  json(alias: string): string;
+}
+
+class PostgresModelTarget implements ChunkedModelTarget {
+  readonly kind = 'chunked' as const;
   readonly #client: pg.Client;
   readonly #config: PostgresConfig;
   readonly #request: TargetRequest;
   readonly #table: string;
   readonly #state: string;
   readonly #types: string[];
-  /** The identity has a unique index of its own: one `INSERT ... ON CONFLICT` per batch. */
-  readonly #upsertable: boolean;
+  readonly #sql: Statements;
+  #seq = 0;
+  /** The sync has state rows to compare with (none before its first run, or after a snapshot's delete). */
+  #stateKnown = true;
   #inTransaction = false;
   #snapshotDeleted = 0;
 
@@ -105,7 +132,7 @@ class PostgresModelTarget implements ModelTarget {
     this.#table = names.table;
     this.#state = names.state;
     this.#types = names.types;
-    this.#upsertable = names.upsertable;
+    this.#sql = statements(request, names);
     // Cancel reaches the running statement: the connection goes, and the open transaction with it.
     request.signal.addEventListener('abort', () => client.connection.stream.destroy(), { once: true });
   }
@@ -116,72 +143,138 @@ class PostgresModelTarget implements ModelTarget {
     return queryFailed(error, [this.#config.password]);
   }
 
-  async loadState(): Promise<Map<string, string>> {
-    const state = new Map<string, string>();
+  #syncId(): string {
+    return quoteLiteral(this.#request.syncId);
+  }
+
+  async begin(): Promise<number> {
     try {
-      const stream = this.#client.query(
-        copyTo(
-          `copy (select identity, hash from ${this.#state} where sync_id = ${quoteLiteral(this.#request.syncId)}) to stdout`,
-        ),
+      const { rows } = await this.#client.query<{ n: number }>(
+        `select count(*)::int as n from ${this.#state} where sync_id = $1`,
+        [this.#request.syncId],
       );
-      const parser = new CopyTextParser(2);
-      const drain = () => {
-        for (const batch of parser.batches.splice(0))
-          for (const [identity, hash] of batch) state.set(identity!, hash!);
-      };
-      for await (const chunk of stream) {
-        parser.push(chunk as Buffer);
-        drain();
+      if (this.#request.mode === 'snapshot') {
+        await this.#client.query('begin');
+        this.#inTransaction = true;
+        this.#snapshotDeleted = (await this.#client.query(`delete from ${this.#table}`)).rowCount ?? 0;
+        await this.#client.query(`delete from ${this.#state} where sync_id = $1`, [this.#request.syncId]);
       }
-      parser.end();
-      drain();
-      return state;
+      this.#stateKnown = rows[0]!.n > 0 && this.#request.mode !== 'snapshot';
+      return rows[0]!.n;
     } catch (error) {
       throw this.#fail(error);
     }
   }
 
-  async begin(): Promise<void> {
-    if (this.#request.mode !== 'snapshot') return;
+  async send(records: PlannedRecord[], everything: boolean): Promise<ChunkOutcome> {
+    const outcome: ChunkOutcome = {
+      sent: 0,
+      inserted: [],
+      updated: [],
+      deleted: [],
+      rejected: [],
+      duplicates: [],
+    };
+    if (records.length === 0) return outcome;
+    const first = this.#seq + 1;
+    this.#seq += records.length;
     try {
-      await this.#client.query('begin');
-      this.#inTransaction = true;
-      this.#snapshotDeleted = (await this.#client.query(`delete from ${this.#table}`)).rowCount ?? 0;
-      await this.#client.query(`delete from ${this.#state} where sync_id = $1`, [this.#request.syncId]);
+      await this.#client.query(`truncate ${CHUNK}`);
+      await pipeline(
+        Readable.from(copyLines(records, first)),
+        this.#client.query(copyFrom(`copy ${CHUNK} from stdin`)),
+      );
+      await this.#apply(first, this.#seq, everything, outcome);
+      return outcome;
     } catch (error) {
       throw this.#fail(error);
     }
   }
 
-  async apply(records: MappedRecord[]): Promise<ApplyResult> {
-    if (records.length === 0) return emptyResult();
+  /**
+   * Writes a `seq` range in one statement; when the target refuses it for a record's values, splits the
+   * range in halves down to the single record, which is rejected with the target's reason.
+   */
+  async #apply(lo: number, hi: number, everything: boolean, outcome: ChunkOutcome): Promise<void> {
     try {
-      return await applyBisected(records, (batch) => this.#atomic(() => this.#write(batch)));
+      const rows = await this.#atomic(() => this.#copyOut(this.#writeSql(lo, hi, everything), 3));
+      for (const [action, json, identity] of rows) {
+        if (action === 'w') {
+          outcome.duplicates.push({ identity: identity!, json: json! });
+          continue;
+        }
+        outcome.sent++;
+        if (action === 'i') outcome.inserted.push(json!);
+        else if (action === 'u') outcome.updated.push(json!);
+        else if (action === 'd') outcome.deleted.push(json!);
+      }
     } catch (error) {
-      throw this.#fail(error);
+      if (!isRecordError(error)) throw error;
+      if (lo === hi) {
+        // Still seen by the run: replace mode keeps the row it has for this identity.
+        const { rows } = await this.#client.query<{ json: string }>(
+          `with seen as (insert into ${SEEN} (cid, seq) select cid, seq from ${CHUNK} where seq = $1 on conflict (cid) do nothing)
+           select ${this.#sql.json('c')} as json from ${CHUNK} c where c.seq = $1`,
+          [lo],
+        );
+        if (rows[0]) {
+          outcome.sent++;
+          outcome.rejected.push({ json: rows[0].json, reason: driverMessage(error) });
+        }
+        return;
+      }
+      const middle = Math.floor((lo + hi) / 2);
+      await this.#apply(lo, middle, everything, outcome);
+      await this.#apply(middle + 1, hi, everything, outcome);
     }
   }
 
-  async finish(unseen: string[] | undefined): Promise<number> {
+  /**
+   * One statement over a `seq` range: the first record of each identity in the run is kept (later ones
+   * come out as duplicates, `w`), the kept ones that changed are written, and their hashes remembered.
+   */
+  #writeSql(lo: number, hi: number, everything: boolean): string {
+    const { batch, write, remembered, json } = this.#sql;
+    return `with kept as (insert into ${SEEN} (cid, seq) select cid, seq from ${CHUNK}
+        where seq between ${lo} and ${hi} order by seq on conflict (cid) do nothing returning seq),
+      b as materialized (${batch(everything, this.#stateKnown)}),
+      ${write},
+      remembered as (insert into ${this.#state} (sync_id, identity, hash) select ${this.#syncId()}, b.cid, b.h
+        from b where b.old is null and ${remembered}),
+      rehashed as (update ${this.#state} st set hash = b.h from b
+        where b.old <> b.h and ${remembered} and st.sync_id = ${this.#syncId()} and st.identity = b.cid),
+      duplicate as (select c.seq, 'w' as action, ${json('c')} as json, c.cid from ${CHUNK} c
+        where c.seq between ${lo} and ${hi} and c.seq not in (select seq from kept))
+      select action, json, cid from (select seq, action, json, null as cid from out
+        union all select seq, action, json, cid from duplicate) o order by seq`;
+  }
+
+  async finish(prune: boolean, onDeleted: (json: string) => Promise<void> | undefined): Promise<number> {
     try {
       if (this.#request.mode === 'snapshot') {
         await this.#client.query('commit');
         this.#inTransaction = false;
         return this.#snapshotDeleted;
       }
-      if (this.#request.mode !== 'replace' || unseen === undefined) return 0;
+      if (this.#request.mode !== 'replace' || !prune) return 0;
+      const { identityIndex, columns } = this.#request;
+      const id = quoteIdent(columns[identityIndex]!);
       return await this.#atomic(async () => {
         await this.#client.query(
-          `delete from ${this.#state} where sync_id = $1 and identity = any($2::text[])`,
-          [this.#request.syncId, unseen],
-        );
-        const id = quoteIdent(this.#request.columns[this.#request.identityIndex]!);
-        const deleted = await this.#client.query(
-          `delete from ${this.#table} as t where not exists (select 1 from ${this.#state} s
-             where s.sync_id = $1 and s.identity = t.${id}::text)`,
+          `delete from ${this.#state} st where st.sync_id = $1
+             and not exists (select 1 from ${SEEN} s where s.cid = st.identity)`,
           [this.#request.syncId],
         );
-        return deleted.rowCount ?? 0;
+        const textOf = columns.map((c) => `t.${quoteIdent(c)}::text`);
+        const rows = await this.#copyOut(
+          `with gone as (delete from ${this.#table} as t where not exists (select 1 from ${this.#state} s
+             where s.sync_id = ${this.#syncId()} and cast(s.identity as ${this.#types[identityIndex]}) = t.${id})
+             returning ${columnsJson(columns, textOf)} as json)
+           select json from gone`,
+          1,
+        );
+        for (const [json] of rows) await onDeleted(json!);
+        return rows.length;
       });
     } catch (error) {
       throw this.#fail(error);
@@ -209,142 +302,117 @@ class PostgresModelTarget implements ModelTarget {
     }
   }
 
-  async #write(records: MappedRecord[]): Promise<ApplyResult> {
-    const { mode, identityIndex } = this.#request;
-    const result = emptyResult();
-    let written: MappedRecord[];
-    switch (mode) {
-      case 'append':
-      case 'snapshot':
-        await this.#insert(records);
-        result.inserted = records;
-        written = records;
-        break;
-      case 'create': {
-        if (this.#upsertable) {
-          const { inserted } = await this.#upsert(records, false);
-          result.inserted = records.filter((r) => inserted.has(r.identity));
-          written = records;
-          break;
-        }
-        const existing = await this.#existing(records);
-        result.inserted = records.filter((r) => !existing.has(r.identity));
-        await this.#insert(result.inserted);
-        written = records; // existing rows are never touched again by create
-        break;
-      }
-      case 'update': {
-        const updated = await this.#update(records);
-        result.updated = records.filter((r) => updated.has(r.identity));
-        written = result.updated;
-        break;
-      }
-      case 'updateOrCreate':
-      case 'replace': {
-        if (this.#upsertable) {
-          const { inserted, updated } = await this.#upsert(records, true);
-          result.inserted = records.filter((r) => inserted.has(r.identity));
-          result.updated = records.filter((r) => updated.has(r.identity));
-          written = records;
-          break;
-        }
-        const updated = await this.#update(records);
-        result.updated = records.filter((r) => updated.has(r.identity));
-        result.inserted = records.filter((r) => !updated.has(r.identity));
-        await this.#insert(result.inserted);
-        written = records;
-        break;
-      }
-      case 'remove': {
-        const ids = records.map((r) => r.identity);
-        const deleted = await this.#client.query<{ id: string }>(
-          `delete from ${this.#table} as t using unnest($1::text[]) as v(id)
-           where t.${quoteIdent(this.#request.columns[identityIndex]!)} = cast(v.id as ${this.#types[identityIndex]})
-           returning v.id`,
-          [ids],
-        );
-        const gone = new Set(deleted.rows.map((r) => r.id));
-        result.deleted = records.filter((r) => gone.has(r.identity));
-        written = records;
-        break;
-      }
+  /** The rows of a query, streamed as COPY text (a data-modifying `with` included). */
+  async #copyOut(query: string, width: number): Promise<(string | null)[][]> {
+    const stream = this.#client.query(copyTo(`copy (${query}) to stdout`));
+    const parser = new CopyTextParser(width);
+    for await (const chunk of stream) parser.push(chunk as Buffer);
+    parser.end();
+    return parser.batches.flat();
+  }
+}
+
+/** COPY text lines of a chunk: seq, identity, then the target values. */
+function* copyLines(records: PlannedRecord[], first: number): Generator<string> {
+  let block = '';
+  for (let i = 0; i < records.length; i++) {
+    const { key, values } = records[i]!;
+    block += `${first + i}\t${copyField(key ?? contentHash(values))}`;
+    for (const value of values) block += `\t${copyField(value)}`;
+    block += '\n';
+    if ((i + 1) % copyBlockRows === 0) {
+      yield block;
+      block = '';
     }
-    await this.#remember(written);
-    return result;
   }
+  if (block) yield block;
+}
 
-  /** `unnest($1::text[], ...) as v(c0, ...)` over the records' values, and its parameters. */
-  #values(records: MappedRecord[]) {
-    const columns = this.#request.columns;
-    const params = columns.map((_, j) => records.map((r) => r.values[j] ?? null));
-    const from = `unnest(${columns.map((_, j) => `$${j + 1}::text[]`).join(', ')}) as v(${columns.map((_, j) => `c${j}`).join(', ')})`;
-    return { from, params };
-  }
+/** A JSON object of the columns' text values, in column order (record log lines). */
+function columnsJson(columns: string[], values: string[]): string {
+  return `json_object(array[${columns.map(quoteLiteral).join(', ')}]::text[], array[${values.join(', ')}]::text[])::text`;
+}
 
-  #cast(j: number): string {
-    return `cast(v.c${j} as ${this.#types[j]})`;
-  }
-
-  async #insert(records: MappedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const { from, params } = this.#values(records);
-    const columns = this.#request.columns;
-    await this.#client.query(
-      `insert into ${this.#table} (${columns.map(quoteIdent).join(', ')})
-       select ${columns.map((_, j) => this.#cast(j)).join(', ')} from ${from}`,
-      params,
+function statements(
+  request: TargetRequest,
+  { table, state, types, upsertable }: { table: string; state: string; types: string[]; upsertable: boolean },
+): Statements {
+  const { columns, identityIndex, mode, syncId } = request;
+  const json = (alias: string) =>
+    columnsJson(
+      columns,
+      columns.map((_, j) => `${alias}.c${j}`),
     );
-  }
+  const rowHash = `md5(row(${columns.map((_, j) => `c.c${j}`).join(', ')})::text)`;
+  // A lookup per record on the state's primary key: the plan needs no statistics on the chunk.
+  const batch = (everything: boolean, lookup: boolean) => {
+    const old = lookup
+      ? `(select st.hash from ${state} st where st.sync_id = ${quoteLiteral(syncId)} and st.identity = c.cid)`
+      : 'null::text';
+    // `offset 0` keeps the lookup and the hash computed once per record.
+    return `select * from (select c.*, ${rowHash} as h, ${old} as old from ${CHUNK} c
+      where c.seq in (select seq from kept) offset 0) c${everything ? '' : ' where c.old is distinct from c.h'}`;
+  };
 
-  /** One `INSERT ... ON CONFLICT` on the identity: `update` false leaves existing rows alone. */
-  async #upsert(records: MappedRecord[], update: boolean) {
-    const { from, params } = this.#values(records);
-    const columns = this.#request.columns;
-    const id = quoteIdent(columns[this.#request.identityIndex]!);
-    const assignments = columns.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(', ');
-    const { rows } = await this.#client.query<{ id: string; inserted: boolean }>(
-      `insert into ${this.#table} as t (${columns.map(quoteIdent).join(', ')})
-       select ${columns.map((_, j) => this.#cast(j)).join(', ')} from ${from}
-       on conflict (${id}) do ${update ? `update set ${assignments}` : 'nothing'}
-       returning t.${id}::text as id, (t.xmax = 0) as inserted`,
-      params,
-    );
-    const inserted = new Set<string>();
-    const updated = new Set<string>();
-    for (const row of rows) (row.inserted ? inserted : updated).add(row.id);
-    return { inserted, updated };
-  }
+  const list = columns.map(quoteIdent).join(', ');
+  const casts = columns.map((_, j) => `cast(b.c${j} as ${types[j]})`).join(', ');
+  // Rows go in in model order (append mode keeps the model's order).
+  const insert = (where = '') =>
+    `insert into ${table} as t (${list}) select ${casts} from b ${where} order by b.seq`;
+  const id = identityIndex === -1 ? '' : quoteIdent(columns[identityIndex]!);
+  const key = identityIndex === -1 ? '' : `cast(b.c${identityIndex} as ${types[identityIndex]})`;
+  const assign = columns.map((c, j) => `${quoteIdent(c)} = cast(b.c${j} as ${types[j]})`).join(', ');
+  const excluded = columns.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(', ');
+  const update = `update ${table} as t set ${assign} from b where t.${id} = ${key}`;
+  // Every `b` row comes out once: its action (`-`: sent, nothing to do) and, when it acted, its JSON.
+  const out = (action: string, join = '') =>
+    `out as (select b.seq, ${action} as action, case when ${action} = '-' then null else ${json('b')} end as json from b ${join})`;
+  const byKey = (cte: string) => `left join (select distinct id from ${cte}) ${cte} on ${cte}.id = ${key}`;
+  const bySeq = (cte: string) => `left join (select distinct seq from ${cte}) ${cte} on ${cte}.seq = b.seq`;
+  const all = 'true';
 
-  /** Updates the rows whose identity matches; returns the identities updated. */
-  async #update(records: MappedRecord[]): Promise<Set<string>> {
-    const { from, params } = this.#values(records);
-    const columns = this.#request.columns;
-    const id = this.#request.identityIndex;
-    const { rows } = await this.#client.query<{ id: string }>(
-      `update ${this.#table} as t set ${columns.map((c, j) => `${quoteIdent(c)} = ${this.#cast(j)}`).join(', ')}
-       from (select * from ${from}) as v
-       where t.${quoteIdent(columns[id]!)} = ${this.#cast(id)} returning v.c${id} as id`,
-      params,
-    );
-    return new Set(rows.map((r) => r.id));
-  }
-
-  async #existing(records: MappedRecord[]): Promise<Set<string>> {
-    const id = this.#request.identityIndex;
-    const { rows } = await this.#client.query<{ id: string }>(
-      `select v.id from unnest($1::text[]) as v(id) where exists (select 1 from ${this.#table} t
-         where t.${quoteIdent(this.#request.columns[id]!)} = cast(v.id as ${this.#types[id]}))`,
-      [records.map((r) => r.identity)],
-    );
-    return new Set(rows.map((r) => r.id));
-  }
-
-  async #remember(records: MappedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.#client.query(
-      `insert into ${this.#state} (sync_id, identity, hash) select $1, * from unnest($2::text[], $3::text[])
-       on conflict (sync_id, identity) do update set hash = excluded.hash`,
-      [this.#request.syncId, records.map((r) => r.identity), records.map((r) => r.hash)],
-    );
+  switch (mode) {
+    case 'append':
+    case 'snapshot':
+      return { batch, json, remembered: all, write: `w as (${insert()}), ${out(`'i'`)}` };
+    case 'create': {
+      const created = out(`case when w.id is null then '-' else 'i' end`, byKey('w'));
+      return {
+        batch,
+        json,
+        remembered: all,
+        write: upsertable
+          ? `w as (${insert()} on conflict (${id}) do nothing returning t.${id} as id), ${created}`
+          : `w as (${insert(`where not exists (select 1 from ${table} e where e.${id} = ${key})`)} returning t.${id} as id), ${created}`,
+      };
+    }
+    case 'update':
+      return {
+        batch,
+        json,
+        remembered: 'b.seq in (select seq from w)',
+        write: `w as (${update} returning b.seq), ${out(`case when w.seq is null then '-' else 'u' end`, bySeq('w'))}`,
+      };
+    case 'updateOrCreate':
+    case 'replace':
+      return {
+        batch,
+        json,
+        remembered: all,
+        write: upsertable
+          ? `w as (${insert()} on conflict (${id}) do update set ${excluded} returning t.${id} as id, (t.xmax = 0) as inserted),
+             ${out(`case when w.inserted then 'i' else 'u' end`, `left join (select id, bool_or(inserted) as inserted from w group by id) w on w.id = ${key}`)}`
+          : `u as (${update} returning b.seq),
+             w as (${insert('where b.seq not in (select seq from u)')}),
+             ${out(`case when u.seq is null then 'i' else 'u' end`, bySeq('u'))}`,
+      };
+    case 'remove':
+      return {
+        batch,
+        json,
+        remembered: all,
+        write: `w as (delete from ${table} as t using b where t.${id} = ${key} returning b.seq),
+          ${out(`case when w.seq is null then '-' else 'd' end`, bySeq('w'))}`,
+      };
   }
 }

@@ -1,0 +1,235 @@
+import type { RecordLogWriter } from '../../logs/record-log.ts';
+import type { Core } from '../../services/context.ts';
+import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
+import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
+import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
+import { readModel } from './source.ts';
+import type { ApplyResult } from './targets/batch.ts';
+import { type ChunkedModelTarget, openModelTarget, type StreamedModelTarget } from './targets.ts';
+
+/** Marks an identity seen in the current run (never a content hash). */
+const SEEN = '';
+/** Changed records sent to a streamed target per atomic batch. */
+const applyBatchSize = 5_000;
+/** Model records staged in a chunked target per statement (and per commit). */
+export const chunkSize = 20_000;
+
+type Level = 'info' | 'warn' | 'error';
+type Logs = Record<'inserts' | 'updates' | 'deletes' | 'errors' | 'warnings', RecordLogWriter>;
+
+export interface SyncRun {
+  executionId: string;
+  sync: ModelSyncRow;
+  model: ModelRow;
+  plan: SyncPlan;
+  resync: boolean;
+  /** Only these identities, sent whether they changed or not. */
+  only: Set<string> | undefined;
+  signal: AbortSignal;
+  counts: Counts;
+  log: (message: string, level?: Level) => Promise<void>;
+}
+
+/** What a run read, for its closing console line. */
+interface Tally {
+  read: number;
+  identities: number;
+  known: number;
+}
+
+const duplicateWarning = (identity: string) =>
+  `duplicate identity ${identity}: only its first record was sent`;
+
+/**
+ * Sends the target the model's new and changed records (all of them on a resync or a run over chosen
+ * identities) and, in replace mode, deletes what the model no longer has.
+ */
+export async function syncRun(core: Core, r: SyncRun): Promise<void> {
+  const { sync, plan, counts } = r;
+  const logs = await openLogs(core, r.executionId, ['inserts', 'updates', 'deletes', 'errors', 'warnings']);
+  const target = await openModelTarget(core, sync.targetConnectionId, {
+    syncId: sync.id,
+    object: sync.targetObject,
+    mode: sync.mode,
+    columns: plan.columns,
+    identityIndex: plan.identityIndex,
+    signal: r.signal,
+  }).catch(async (error) => {
+    await closeLogs(logs);
+    throw error;
+  });
+  const tally: Tally = { read: 0, identities: 0, known: 0 };
+  try {
+    if (target.kind === 'chunked') await chunkedRun(core, r, target, logs, tally);
+    else await streamedRun(core, r, target, logs, tally);
+    await r.log(
+      `read ${tally.read} row(s), ${tally.identities} identit${tally.identities === 1 ? 'y' : 'ies'} (${tally.known} known before); sent ${counts.total}: ` +
+        `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
+      counts.errors > 0 ? 'warn' : 'info',
+    );
+  } finally {
+    await target.close().catch(() => {});
+    await closeLogs(logs);
+  }
+}
+
+async function closeLogs(logs: Logs): Promise<void> {
+  await Promise.all(Object.values(logs).map((w) => w.close()));
+}
+
+/** Every `everything` run sends unchanged records too. */
+const sendsEverything = (r: SyncRun) => r.resync || r.only !== undefined || r.sync.mode === 'snapshot';
+
+/**
+ * The model's records to send, batch by batch in model order: filtered, overridden and mapped; a
+ * record without identity is a warning; a run over chosen identities keeps just those.
+ */
+async function* plannedRecords(
+  core: Core,
+  r: SyncRun,
+  logs: Logs,
+  tally: Tally,
+): AsyncGenerator<PlannedRecord[]> {
+  for await (const rows of readModel(
+    core,
+    r.model.connectionId,
+    r.model.configuration,
+    r.model.fields,
+    r.signal,
+  )) {
+    tally.read += rows.length;
+    const records: PlannedRecord[] = [];
+    for (const row of rows) {
+      const mapped = r.plan.map(row);
+      if (mapped.kind === 'filtered') continue;
+      if (mapped.kind === 'no_identity') {
+        r.counts.warnings++;
+        await logs.warnings.write({
+          record: recordOf(r.plan, mapped.values),
+          warning: 'the identity field is empty; the record was not sent',
+        });
+        continue;
+      }
+      if (r.only && !r.only.has(mapped.record.key ?? contentHash(mapped.record.values))) continue;
+      records.push(mapped.record);
+    }
+    if (records.length > 0) yield records;
+  }
+}
+
+function recordOf(plan: SyncPlan, values: (string | null)[]): Record<string, string | null> {
+  return Object.fromEntries(plan.columns.map((column, j) => [column, values[j] ?? null]));
+}
+
+/** A chunked target stages the model chunk by chunk and finds what changed itself. */
+async function chunkedRun(
+  core: Core,
+  r: SyncRun,
+  target: ChunkedModelTarget,
+  logs: Logs,
+  tally: Tally,
+): Promise<void> {
+  const { counts } = r;
+  const everything = sendsEverything(r);
+  tally.known = await target.begin();
+  let chunk: PlannedRecord[] = [];
+  const send = async () => {
+    const outcome = await target.send(chunk, everything);
+    tally.identities += chunk.length - outcome.duplicates.length;
+    chunk = [];
+    counts.total += outcome.sent;
+    counts.inserted += outcome.inserted.length;
+    counts.updated += outcome.updated.length;
+    counts.deleted += outcome.deleted.length;
+    for (const json of outcome.inserted) await logs.inserts.writeJson(json);
+    for (const json of outcome.updated) await logs.updates.writeJson(json);
+    for (const json of outcome.deleted) await logs.deletes.writeJson(json);
+    for (const { json, reason } of outcome.rejected) {
+      countRejected(counts, reason);
+      await logs.errors.writeJson(`{"record":${json},"error":${JSON.stringify(reason)}}`);
+    }
+    for (const { identity, json } of outcome.duplicates) {
+      counts.warnings++;
+      await logs.warnings.writeJson(
+        `{"record":${json},"warning":${JSON.stringify(duplicateWarning(identity))}}`,
+      );
+    }
+    await saveCounts(core, r.executionId, counts);
+  };
+  for await (const records of plannedRecords(core, r, logs, tally)) {
+    for (const record of records) chunk.push(record);
+    if (chunk.length >= chunkSize) await send();
+  }
+  if (chunk.length > 0) await send();
+  // A run over some identities says nothing about the others: replace prunes only after full runs.
+  counts.deleted += await target.finish(r.only === undefined, (json) => logs.deletes.writeJson(json));
+}
+
+/** A streamed target is compared in Ferry against the hashes it last received, one entry per identity. */
+async function streamedRun(
+  core: Core,
+  r: SyncRun,
+  target: StreamedModelTarget,
+  logs: Logs,
+  tally: Tally,
+): Promise<void> {
+  const { sync, counts } = r;
+  // Hash last delivered per identity; an identity seen in this run is marked `SEEN` (one map for
+  // both, to hold memory to one entry per identity). Unmarked at the end: gone from the model.
+  const state = await target.loadState();
+  tally.known = state.size;
+  await target.begin();
+  const everything = sendsEverything(r);
+  let pending: MappedRecord[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const result = await target.apply(batch);
+    await record(core, r, result, batch.length, logs);
+  };
+
+  for await (const records of plannedRecords(core, r, logs, tally)) {
+    for (const planned of records) {
+      const rec = hashed(planned);
+      const previous = state.get(rec.identity);
+      if (previous === SEEN) {
+        counts.warnings++;
+        await logs.warnings.write({
+          record: recordOf(r.plan, rec.values),
+          warning: duplicateWarning(rec.identity),
+        });
+        continue;
+      }
+      state.set(rec.identity, SEEN);
+      tally.identities++;
+      if (!everything && previous === rec.hash) continue;
+      pending.push(rec);
+      if (pending.length >= applyBatchSize) await flush();
+    }
+  }
+  await flush();
+  let unseen: string[] | undefined;
+  if (sync.mode === 'replace' && !r.only) {
+    unseen = [];
+    for (const [identity, hash] of state) if (hash !== SEEN) unseen.push(identity);
+  }
+  counts.deleted += await target.finish(unseen);
+}
+
+/** Counts and logs what a batch did, and saves the counts so the execution shows progress. */
+async function record(core: Core, r: SyncRun, result: ApplyResult, sent: number, logs: Logs) {
+  const { counts, plan } = r;
+  counts.total += sent;
+  counts.inserted += result.inserted.length;
+  counts.updated += result.updated.length;
+  counts.deleted += result.deleted.length;
+  for (const rec of result.inserted) await logs.inserts.write(recordOf(plan, rec.values));
+  for (const rec of result.updated) await logs.updates.write(recordOf(plan, rec.values));
+  for (const rec of result.deleted) await logs.deletes.write(recordOf(plan, rec.values));
+  for (const { record: rec, reason } of result.rejected) {
+    countRejected(counts, reason);
+    await logs.errors.write({ record: recordOf(plan, rec.values), error: reason });
+  }
+  await saveCounts(core, r.executionId, counts);
+}
