@@ -186,6 +186,12 @@ describe('events and webhooks', () => {
       (n) => n === 2,
       'the export notification delivery',
     );
+    // The receiver answers before Ferry records the delivery: wait for the record, which the metrics read.
+    await until(
+      () => call('GET', `/api/webhooks/${hook.id}/deliveries`),
+      (rows) => rows.filter((r: { status: string }) => r.status === 'delivered').length === 2,
+      'both deliveries recorded',
+    );
 
     // Metrics come from the store: two completed bulk runs of 10 rows, the two deliveries and their attempts.
     const metrics = await (await fetch(`${ferry.url}/metrics`)).text();
