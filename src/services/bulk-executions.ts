@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
 import { activeStatuses, isTerminal, terminalStatuses } from '../domain/executions.ts';
-import { nextRunAt, type Schedule } from '../runner/schedule.ts';
+import type { Schedule } from '../runner/schedule.ts';
+import { nextExecutionTime } from '../runner/scheduler.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import {
   bulkSyncSchemas,
@@ -280,14 +281,9 @@ export async function bulkSyncStatus(core: Core, actor: Actor, syncId: string): 
   const schedules = [
     sync.schedule,
     ...(await listBulkSyncSchedules(core, actor, syncId)).map((s) => s.schedule),
-  ];
-  const next = sync.active
-    ? schedules
-        .map((schedule) => nextRunAt(schedule as unknown as Schedule))
-        .filter((at): at is Date => at !== null)
-        .sort((a, b) => a.getTime() - b.getTime())[0]
-    : undefined;
-  return { syncId, current, last: previous, nextExecutionTime: next ?? null };
+  ] as unknown as Schedule[];
+  const next = sync.active ? await nextExecutionTime(core, syncId, schedules) : null;
+  return { syncId, current, last: previous, nextExecutionTime: next };
 }
 
 /** `GET /api/bulk/syncs/status`: `all` or `active` win over `sync_id`s. */
