@@ -7,7 +7,7 @@ import { runLogExport } from '../services/execution-logs.ts';
 import { purgeExpiredRuns } from '../services/run-purge.ts';
 import { deliverWebhook } from '../services/webhooks.ts';
 import { jobTypes } from './queue.ts';
-import { heartbeatTimeoutSeconds, recoverOrphanedRuns } from './recovery.ts';
+import { recoverOrphanedRuns, recoverySweepMs } from './recovery.ts';
 
 const purgeIntervalMs = 10 * 60_000;
 
@@ -56,10 +56,9 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
 
   // The embedded store has a single process: whatever was running when it stopped has no worker.
   await recoverOrphanedRuns(core, core.store.kind === 'embedded' ? 0 : undefined);
-  const recoveryIntervalMs = Math.min(15, Math.max(1, heartbeatTimeoutSeconds(core) / 4)) * 1000;
   const timer = setInterval(() => {
     recoverOrphanedRuns(core).catch((error) => core.log.warn({ err: error }, 'run recovery failed'));
-  }, recoveryIntervalMs);
+  }, recoverySweepMs(core.config.heartbeatTimeout));
   // Runs past their retention (FERRY_JOB_RETENTION_DAYS) are deleted at start-up and then periodically.
   const purge = () =>
     purgeExpiredRuns(core).catch((error) => core.log.warn({ err: error }, 'run purge failed'));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openCore } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { recoverOrphanedRuns } from '../../src/runner/recovery.ts';
+import { recoverOrphanedRuns, recoverySweepMs } from '../../src/runner/recovery.ts';
 import type { Schedule } from '../../src/runner/schedule.ts';
 import {
   fireDueSchedules,
@@ -46,6 +46,14 @@ const scheduled = (schedule: Schedule, since = new Date('2026-03-04T00:00:00Z'))
   key: 'sync',
   schedule,
   since,
+});
+
+describe('lost runs', () => {
+  it('are found within 60 s of their worker dying with the default settings', () => {
+    const timeout = loadConfig({}).heartbeatTimeout;
+    // A run heartbeats every second; every worker sweeps for stale heartbeats every recoverySweepMs.
+    assert.ok(1_000 + timeout * 1_000 + recoverySweepMs(timeout) <= 60_000);
+  });
 });
 
 for (const kind of ['embedded', 'postgres'] as const) {
