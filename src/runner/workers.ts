@@ -12,14 +12,15 @@ import { recoverOrphanedRuns, recoverySweepMs } from './recovery.ts';
 const purgeIntervalMs = 10 * 60_000;
 
 export interface WorkerOptions {
-  /** Runs this process executes at the same time (other job types keep their own limits). */
+  /** Runs of each sync kind this process executes at the same time (other job types keep their own limits). */
   concurrency?: number;
 }
 
 export interface Workers {
   /**
-   * Graceful stop: takes no new jobs, lets running tables commit for up to `graceMs`, then stops the
-   * tables still loading and hands their runs back to the queue. Resolves once every handler returned.
+   * Graceful stop: takes no new jobs, lets running tables and model batches commit for up to
+   * `graceMs`, then stops the work still in flight and hands its runs back to the queue. Resolves
+   * once every handler returned.
    */
   stop(graceMs?: number): Promise<void>;
 }
@@ -38,15 +39,23 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
     return work;
   };
 
+  // The embedded store has a single process: whatever was running when it stopped has no worker.
+  // Before this process takes jobs, or the runs it has just claimed would look orphaned too.
+  await recoverOrphanedRuns(core, core.store.kind === 'embedded' ? 0 : undefined);
   await core.queue.work('schemarefresh', (data) => runSchemaRefresh(core, String(data.connectionId)));
   await core.queue.work('query', (data) => runQuery(core, String(data.connectionId), String(data.query)));
+  const shutdown = { drain: drain.signal, abort: abort.signal };
+  const runs = options.concurrency === undefined ? {} : { concurrency: options.concurrency };
   await core.queue.work(
     'bulksync',
-    (data) =>
-      track(runBulkExecution(core, String(data.executionId), { drain: drain.signal, abort: abort.signal })),
-    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+    (data) => track(runBulkExecution(core, String(data.executionId), shutdown)),
+    runs,
   );
-  await core.queue.work('modelsync', (data) => track(runModelExecution(core, String(data.executionId))));
+  await core.queue.work(
+    'modelsync',
+    (data) => track(runModelExecution(core, String(data.executionId), shutdown)),
+    runs,
+  );
   await core.queue.work('exportlogs', (data) =>
     runLogExport(core, String(data.executionId), data.notify === true),
   );
@@ -54,8 +63,6 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
     deliverWebhook(core, String(data.deliveryId), job.lastAttempt),
   );
 
-  // The embedded store has a single process: whatever was running when it stopped has no worker.
-  await recoverOrphanedRuns(core, core.store.kind === 'embedded' ? 0 : undefined);
   const timer = setInterval(() => {
     recoverOrphanedRuns(core).catch((error) => core.log.warn({ err: error }, 'run recovery failed'));
   }, recoverySweepMs(core.config.heartbeatTimeout));

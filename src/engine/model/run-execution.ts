@@ -13,7 +13,7 @@ import {
   modelSyncs,
   models,
 } from '../../store/schema.ts';
-import { claimExecution } from '../claim-execution.ts';
+import { claimExecution, handBackExecution, noShutdown, type RunShutdown } from '../claim-execution.ts';
 import { compilePlan, type MappedRecord, type SyncPlan } from './plan.ts';
 import { readModel } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
@@ -44,11 +44,13 @@ interface Counts {
 /**
  * Job handler of `modelsync`: reads the model, maps and filters its rows, and sends the target only
  * the records whose content hash differs from the one the target last received (all of them on a
- * resync). Watches the execution for cancels and heartbeats while it runs.
+ * resync). Watches the execution for cancels and heartbeats while it runs. A worker shutting down
+ * hands the run back after the batch in flight (see `RunShutdown`).
  */
 export async function runModelExecution(
   core: Core,
   executionId: string,
+  shutdown: RunShutdown = noShutdown,
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
   const claimed = await claimExecution(db, executionId);
@@ -70,18 +72,24 @@ export async function runModelExecution(
     return finish(core, executionId, 'failed', 'the sync or its model was deleted', counts);
 
   const run = new AbortController();
+  const signal = AbortSignal.any([run.signal, shutdown.abort]);
   const watcher = setInterval(() => {
     void watch(core, executionId, run).catch((error) =>
       core.log.warn({ err: error, executionId }, 'execution watch failed'),
     );
   }, watchIntervalMs);
+  const handBack = async () => {
+    if (!(await handBackExecution(core, executionId, 'modelsync'))) return undefined;
+    await log('worker shut down: execution handed back to the queue; committed batches are kept', 'warn');
+    return { status: 'queued' as const };
+  };
   try {
     const plan = compilePlan(sync, model.fields);
     await log(
       `execution started (${claimed.isTest ? 'test' : claimed.isResync ? `${sync.mode}, resync` : sync.mode}, attempt ${claimed.attempt}): model "${model.name}" → ${sync.targetObject}`,
     );
     if (claimed.isTest) {
-      await testRun(core, executionId, model, plan, run.signal, counts);
+      await testRun(core, executionId, model, plan, signal, counts);
       await log(`test run mapped ${counts.total} record(s); the target was not touched`);
       return await finish(core, executionId, 'completed', null, counts);
     }
@@ -89,17 +97,20 @@ export async function runModelExecution(
       .select({ identities: modelExecutionDetails.identities })
       .from(modelExecutionDetails)
       .where(eq(modelExecutionDetails.executionId, executionId));
-    await syncRun(core, {
+    const finished = await syncRun(core, {
       executionId,
       sync,
       model,
       plan,
       resync: claimed.isResync || sync.syncAllRecords,
       only: details?.identities ? new Set(details.identities) : undefined,
-      signal: run.signal,
+      signal,
+      drain: shutdown.drain,
       counts,
       log,
     });
+    // Stopped for a shutdown: back to the queue, unless a cancel arrived meanwhile.
+    if (!finished) return (await handBack()) ?? (await finish(core, executionId, 'canceled', null, counts));
     const status: ExecutionStatus = counts.errors > 0 ? 'completed_with_errors' : 'completed';
     return await finish(
       core,
@@ -109,7 +120,11 @@ export async function runModelExecution(
       counts,
     );
   } catch (error) {
-    const canceled = run.signal.aborted;
+    if (shutdown.abort.aborted && !run.signal.aborted) {
+      const handed = await handBack();
+      if (handed) return handed;
+    }
+    const canceled = signal.aborted;
     const message = canceled ? 'canceled' : errorMessage(error);
     if (!canceled) await log(`execution failed: ${message}`, 'error');
     return finish(core, executionId, canceled ? 'canceled' : 'failed', canceled ? null : message, counts);
@@ -127,11 +142,14 @@ interface SyncRun {
   /** Only these identities, sent whether they changed or not. */
   only: Set<string> | undefined;
   signal: AbortSignal;
+  /** Once aborted, the run stops after the batch in flight; a snapshot, one transaction, goes on. */
+  drain: AbortSignal;
   counts: Counts;
   log: (message: string, level?: Level) => Promise<void>;
 }
 
-async function syncRun(core: Core, r: SyncRun): Promise<void> {
+/** Sends the run's records; false when it stopped early for a worker shutdown (see `SyncRun.drain`). */
+async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
   const { sync, plan, counts } = r;
   const logs = await openLogs(core, r.executionId, ['inserts', 'updates', 'deletes', 'errors', 'warnings']);
   let target: ModelTarget | undefined;
@@ -174,6 +192,10 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
       r.model.fields,
       r.signal,
     )) {
+      if (r.drain.aborted && sync.mode !== 'snapshot') {
+        await flush();
+        return false;
+      }
       read += rows.length;
       for (const row of rows) {
         const mapped = plan.map(row);
@@ -210,6 +232,7 @@ async function syncRun(core: Core, r: SyncRun): Promise<void> {
         `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
       counts.errors > 0 ? 'warn' : 'info',
     );
+    return true;
   } finally {
     await target?.close().catch(() => {});
     await Promise.all(Object.values(logs).map((w) => w.close()));
