@@ -11,6 +11,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { type Cluster, type FerryChild, startCluster } from '../test/support/cluster.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../test/support/databases.ts';
 import { Cleanup, formatInt, formatSeconds, formatTable, machineFacts, parseArgs, sleep } from './support.ts';
@@ -55,6 +56,8 @@ interface Bench {
   source: TestDatabase<PgTestConfig>;
   destination: TestDatabase<PgTestConfig>;
   call<T = any>(method: string, route: string, body?: unknown): Promise<T>;
+  /** A query on the store through one connection kept open: the bench polls it every 100 ms. */
+  store<T>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 /** The machine's 1-minute load average: the machine may be shared, and the figures depend on it. */
@@ -90,7 +93,7 @@ async function createSyncs(bench: Bench, count: number, table: string, prefix: s
 
 const activeRuns = async (bench: Bench) =>
   (
-    await bench.cluster.store.query<{ n: number }>(
+    await bench.store<{ n: number }>(
       `select count(*)::int as n from executions where status in ('created', 'queued', 'running', 'canceling')`,
     )
   )[0]!.n;
@@ -108,7 +111,7 @@ async function startLatency(bench: Bench, syncIds: string[]): Promise<number[]> 
   for (const syncId of syncIds) {
     const run = await bench.call('POST', `/api/bulk/syncs/${syncId}/executions`);
     await waitIdle(bench, 'start latency');
-    const [row] = await bench.cluster.store.query<{ ms: number }>(
+    const [row] = await bench.store<{ ms: number }>(
       `select extract(epoch from started_at - created_at)::float8 * 1000 as ms from executions where id = $1`,
       [run.data.id],
     );
@@ -134,7 +137,7 @@ async function drain(
   workers: number,
   concurrency: number,
 ): Promise<Drained> {
-  const [mark] = await bench.cluster.store.query<{ at: Date }>('select now() as at');
+  const [mark] = await bench.store<{ at: Date }>('select now() as at');
   for (let i = 0; i < syncIds.length; i += 50) {
     await Promise.all(
       syncIds.slice(i, i + 50).map((id) => bench.call('POST', `/api/bulk/syncs/${id}/executions`)),
@@ -143,11 +146,11 @@ async function drain(
   const spawned = await Promise.all(
     Array.from({ length: workers }, () => bench.cluster.spawnWorker(['--concurrency', String(concurrency)])),
   );
-  const [ready] = await bench.cluster.store.query<{ at: Date }>('select now() as at');
+  const [ready] = await bench.store<{ at: Date }>('select now() as at');
   await waitIdle(bench, `drain by ${workers}`);
   await Promise.all(spawned.map((worker) => worker.stop()));
   // As the store recorded them.
-  const [row] = await bench.cluster.store.query<{ s: number; after: number; ended: number; failed: number }>(
+  const [row] = await bench.store<{ s: number; after: number; ended: number; failed: number }>(
     `select extract(epoch from max(completed_at) - min(started_at))::float8 as s,
             extract(epoch from max(completed_at) - $2)::float8 as after,
             count(*) filter (where completed_at > $2)::int as ended,
@@ -211,7 +214,15 @@ export async function runRunnerBenchmark(argv: string[]): Promise<number> {
       if (!res.ok) throw new Error(`${method} ${route} → ${res.status}: ${text.slice(0, 500)}`);
       return text ? JSON.parse(text) : undefined;
     };
-    const bench: Bench = { cluster, replica, source, destination, call };
+    const storeClient = new pg.Client({
+      connectionString: cluster.store.url,
+      application_name: 'ferry-bench',
+    });
+    await storeClient.connect();
+    cleanup.add('close the store connection', () => storeClient.end());
+    const store = async <T>(text: string, params: unknown[] = []) =>
+      (await storeClient.query(text, params)).rows as T[];
+    const bench: Bench = { cluster, replica, source, destination, call, store };
 
     log(`creating ${formatInt(options.samples + options.runs)} syncs`);
     const sampleIds = await createSyncs(bench, options.samples, 'public.tiny', 'sample');

@@ -4,6 +4,7 @@ import { activeStatuses, isTerminal, terminalStatuses } from '../domain/executio
 import type { Schedule } from '../runner/schedule.ts';
 import { nextExecutionTime } from '../runner/scheduler.ts';
 import { isUniqueViolation } from '../store/errors.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import {
   bulkSyncSchemas,
   type ExecutionRow,
@@ -179,15 +180,32 @@ export async function listBulkExecutions(core: Core, actor: Actor, syncId: strin
   return { executions: await withSchemas(core, page), nextPageToken };
 }
 
-export async function getBulkExecution(core: Core, actor: Actor, syncId: string, executionId: string) {
-  await getBulkSync(core, actor, syncId);
-  const [row] = await core.store.db
+const executionOfSync = preparedQuery((db) =>
+  db
     .select()
     .from(executions)
-    .where(and(eq(executions.id, executionId), eq(executions.syncId, syncId)));
+    .where(and(eq(executions.id, sql.placeholder('id')), eq(executions.syncId, sql.placeholder('syncId'))))
+    .prepare('ferry_execution_of_sync'),
+);
+const tablesOfExecution = preparedQuery((db) =>
+  db
+    .select()
+    .from(schemaExecutions)
+    .where(eq(schemaExecutions.executionId, sql.placeholder('executionId')))
+    .orderBy(asc(schemaExecutions.schemaId))
+    .prepare('ferry_tables_of_execution'),
+);
+
+export async function getBulkExecution(
+  core: Core,
+  actor: Actor,
+  syncId: string,
+  executionId: string,
+): Promise<ExecutionDetail> {
+  await getBulkSync(core, actor, syncId);
+  const [row] = await executionOfSync(core.store.db).execute({ id: executionId, syncId });
   if (!row) throw notFound('execution', executionId);
-  const [detail] = await withSchemas(core, [row]);
-  return detail!;
+  return { ...row, schemas: await tablesOfExecution(core.store.db).execute({ executionId }) };
 }
 
 /**
