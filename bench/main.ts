@@ -44,6 +44,7 @@ function usage(): string {
     '  --samples N     runs timed for the start latency (default 100)',
     '  --seconds N     duration of the API read load (default 10)',
     '  --concurrency N runs per worker process (default 4)',
+    "  --wait-ms N     the source's answer time of each drained run: I/O-bound runs (default 1000; 0: tiny runs)",
   ].join('\n');
 }
 

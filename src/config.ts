@@ -24,8 +24,8 @@ export const configVariables = [
   ['FERRY_RATE_LIMIT', '100', 'API requests per second per key and process (bursts of twice that)'],
   [
     'FERRY_HEARTBEAT_TIMEOUT',
-    '60',
-    'Seconds without a heartbeat after which a run counts as lost and is retried by another worker',
+    '30',
+    'Seconds without a heartbeat after which a run counts as lost and is retried by another worker (runs heartbeat every second)',
   ],
   ['FERRY_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace, silent'],
   [
@@ -45,7 +45,7 @@ const envSchema = z.object({
   FERRY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_RATE_LIMIT: z.coerce.number().int().min(1).default(100),
-  FERRY_HEARTBEAT_TIMEOUT: z.coerce.number().int().min(5).max(3600).default(60),
+  FERRY_HEARTBEAT_TIMEOUT: z.coerce.number().int().min(5).max(3600).default(30),
   FERRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FERRY_JOB_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(30),
 });

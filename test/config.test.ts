@@ -13,7 +13,7 @@ describe('configuration', () => {
       apiKey: undefined,
       secretKey: undefined,
       rateLimit: 100,
-      heartbeatTimeout: 60,
+      heartbeatTimeout: 30,
       logLevel: 'info',
       jobRetentionDays: 30,
     });

@@ -9,7 +9,10 @@ export function serveCommand(loadConfig: () => Config): Command {
     .addOption(new Option('-p, --port <port>', 'HTTP port (overrides PORT)'))
     .option('--no-worker', 'serve the API only; run `ferry worker` processes for the jobs')
     .addOption(
-      new Option('-c, --concurrency <runs>', 'sync runs the in-process worker executes at the same time')
+      new Option(
+        '-c, --concurrency <runs>',
+        'sync runs of each kind (bulk, model) the in-process worker executes at the same time',
+      )
         .default(4)
         .argParser(integerAtLeast('--concurrency', 1)),
     )

@@ -9,7 +9,10 @@ export function workerCommand(loadConfig: () => Config): Command {
       'Run jobs (sync runs, schedules, log exports, webhooks) from the queue in the store; with DATABASE_URL any number of workers and `serve --no-worker` replicas share the work',
     )
     .addOption(
-      new Option('-c, --concurrency <runs>', 'sync runs this process executes at the same time')
+      new Option(
+        '-c, --concurrency <runs>',
+        'sync runs of each kind (bulk, model) this process executes at the same time',
+      )
         .default(4)
         .argParser(integerAtLeast('--concurrency', 1)),
     )

@@ -64,8 +64,8 @@ const stateOf: Record<string, JobState> = {
 export class JobQueue {
   readonly #boss: PgBoss;
   readonly #log: Logger;
-  /** Workers of this process by job type: woken at once when this process enqueues their work. */
-  readonly #workers = new Map<JobType, string>();
+  /** Worker slots of this process by job type: woken at once when this process enqueues their work. */
+  readonly #workers = new Map<JobType, string[]>();
 
   constructor(store: Store, log: Logger) {
     // A few connections suffice for polling and maintenance; many processes share one PostgreSQL.
@@ -88,26 +88,41 @@ export class JobQueue {
     }
   }
 
-  /** Registers the handler of a job type and starts consuming it in this process. */
+  /**
+   * Registers the handler of a job type and starts consuming it in this process, `concurrency`
+   * jobs at a time. Each slot is a pg-boss worker of its own, so that the slot that finished a job
+   * fetches the next one at once: pg-boss otherwise waits out its polling interval (measured from
+   * the previous fetch) before fetching again, which caps a slot at one short job per interval.
+   */
   async work(type: JobType, handler: JobHandler, options: { concurrency?: number } = {}): Promise<void> {
-    const workerId = await this.#boss.work<JobData>(
-      type,
-      {
-        pollingIntervalSeconds: 0.5,
-        // Polling remains the backstop when NOTIFY is active: for retries that come due, and missed wake-ups.
-        notifyPollingIntervalSeconds: 2,
-        includeMetadata: true,
-        localConcurrency: options.concurrency ?? defaultConcurrency[type],
-      },
-      async ([job]) => {
-        if (!job) return undefined;
-        this.#log.debug({ job: job.id, type }, 'job started');
-        // includeMetadata: true above, so the job carries its retry counters.
-        const { retryCount, retryLimit } = job as JobWithMetadata<JobData>;
-        return handler(job.data, { id: job.id, lastAttempt: retryCount >= retryLimit });
-      },
-    );
-    this.#workers.set(type, workerId);
+    const slots: string[] = [];
+    this.#workers.set(type, slots);
+    for (let i = 0; i < (options.concurrency ?? defaultConcurrency[type]); i++) {
+      let slot: string | undefined;
+      slot = await this.#boss.work<JobData>(
+        type,
+        {
+          pollingIntervalSeconds: 0.5,
+          // Polling remains the backstop when NOTIFY is active: for retries that come due, and missed wake-ups.
+          notifyPollingIntervalSeconds: 2,
+          includeMetadata: true,
+        },
+        async ([job]) => {
+          if (!job) return undefined;
+          this.#log.debug({ job: job.id, type }, 'job started');
+          try {
+            // includeMetadata: true above, so the job carries its retry counters.
+            const { retryCount, retryLimit } = job as JobWithMetadata<JobData>;
+            return await handler(job.data, { id: job.id, lastAttempt: retryCount >= retryLimit });
+          } finally {
+            // More jobs may be waiting: fetch again as soon as this one is settled (an empty fetch
+            // puts the slot back on its polling interval).
+            if (slot) this.#boss.notifyWorker(slot);
+          }
+        },
+      );
+      slots.push(slot);
+    }
   }
 
   /**
@@ -117,9 +132,9 @@ export class JobQueue {
   async enqueue(type: JobType, data: JobData, options: { singletonKey?: string } = {}): Promise<string> {
     const id = await this.#boss.send(type, data, { singletonKey: options.singletonKey });
     if (id) {
-      // A local worker starts it now rather than at its next poll; other processes still poll.
-      const worker = this.#workers.get(type);
-      if (worker) this.#boss.notifyWorker(worker);
+      // Local slots start it now rather than at their next poll (on PostgreSQL, NOTIFY wakes the
+      // other processes); a busy slot fetches again when its job ends anyway.
+      for (const slot of this.#workers.get(type) ?? []) this.#boss.notifyWorker(slot);
       return id;
     }
     const [queued] = await this.#boss.findJobs<JobData>(type, { key: options.singletonKey, queued: true });

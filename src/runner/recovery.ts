@@ -6,6 +6,12 @@ import type { JobType } from './queue.ts';
 
 /** Seconds after which a run whose worker has not heartbeat is taken to have lost its worker. */
 export const heartbeatTimeoutSeconds = (core: Core) => core.config.heartbeatTimeout;
+/**
+ * How often every worker looks for runs that lost their worker: a quarter of the heartbeat timeout,
+ * between 1 and 15 s. A run is found at most the timeout plus this after its last heartbeat.
+ */
+export const recoverySweepMs = (heartbeatTimeout: number) =>
+  Math.min(15, Math.max(1, heartbeatTimeout / 4)) * 1000;
 /** Runs that lost their worker this many times end `interrupted` instead of being retried again. */
 export const maxRunAttempts = 3;
 

@@ -79,6 +79,36 @@ export function lastDueAt(schedule: Schedule, after: Date, upTo: Date): Date | n
   return due;
 }
 
+/** How often the scheduler looks for due schedules; also the first pause of a failing continuous sync. */
+export const continuousIntervalMs = 5_000;
+/** The longest pause between the failed runs of a continuous sync. */
+export const continuousBackoffCapMs = 5 * 60_000;
+
+/** Whether a schedule (or an entry of a multi schedule) runs its sync back to back. */
+export const isContinuous = (schedule: Schedule): boolean =>
+  schedule.frequency === 'continuous' ||
+  (schedule.frequency === 'multi' && (schedule.multi?.schedules ?? []).some((e) => isContinuous(e.schedule)));
+
+/**
+ * When a continuous sync may start its next run, given its latest ended runs, newest first: at once
+ * (null) unless its runs have been failing, in which case it waits `continuousIntervalMs`, doubled for
+ * each failure since the last completed run and capped at `continuousBackoffCapMs`, after the end of
+ * the latest failure. A canceled run neither counts nor resets the failures.
+ */
+export function continuousResumeAt(recent: { status: string; completedAt: Date }[]): Date | null {
+  let failures = 0;
+  let lastFailure: Date | undefined;
+  for (const run of recent) {
+    if (run.status === 'completed' || run.status === 'completed_with_errors') break;
+    if (run.status !== 'failed' && run.status !== 'interrupted') continue;
+    failures++;
+    lastFailure ??= run.completedAt;
+  }
+  if (!lastFailure) return null;
+  const pause = Math.min(continuousIntervalMs * 2 ** (failures - 1), continuousBackoffCapMs);
+  return new Date(lastFailure.getTime() + pause);
+}
+
 /** Rejects a schedule whose fields do not make a valid cron expression, time zone, dependency or set. */
 export function validateSchedule(schedule: Schedule, field = 'schedule'): void {
   if (schedule.timezone !== undefined && !isTimeZone(schedule.timezone)) {

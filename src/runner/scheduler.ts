@@ -1,7 +1,15 @@
 import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { terminalStatuses } from '../domain/executions.ts';
 import type { Core } from '../services/context.ts';
 import { executions, scheduleFires } from '../store/schema.ts';
-import { lastDueAt, type Schedule } from './schedule.ts';
+import {
+  continuousIntervalMs,
+  continuousResumeAt,
+  isContinuous,
+  lastDueAt,
+  nextRunAt,
+  type Schedule,
+} from './schedule.ts';
 
 export type SyncKind = 'bulk' | 'model';
 
@@ -32,6 +40,8 @@ export interface SchedulingSource {
 /** How far back a tick missed while no process ran still fires (once). */
 const catchUpMs = 5 * 60_000;
 const completedStatuses = ['completed', 'completed_with_errors'] as const;
+/** Latest ended runs read for a continuous sync's failures: enough to reach the longest pause. */
+const backoffWindow = 20;
 
 /**
  * Fires due schedules. Every process runs it; the `schedule_fires` key (sync, schedule, due time)
@@ -68,7 +78,9 @@ async function fireSchedule(
   const after = new Date(Math.max(sync.since.getTime(), now.getTime() - catchUpMs));
   switch (schedule.frequency) {
     case 'continuous': {
-      // Runs back to back: a run starts whenever the sync has none.
+      // Runs back to back: a run starts whenever the sync has none, unless its runs keep failing.
+      const resumeAt = await continuousBackoffEnd(core, sync.syncId);
+      if (resumeAt && resumeAt > now) return 0;
       const started = await source.start(core, sync, item);
       return started.created ? 1 : 0;
     }
@@ -145,11 +157,53 @@ async function latestUpstreamCompletion(core: Core, schedule: Schedule, after: D
   return row?.completedAt ? { id: row.id, completedAt: row.completedAt } : undefined;
 }
 
+/** When a continuous sync whose runs failed may start again (see `continuousResumeAt`); null: at once. */
+async function continuousBackoffEnd(core: Core, syncId: string): Promise<Date | null> {
+  const recent = await core.store.db
+    .select({
+      status: executions.status,
+      completedAt: executions.completedAt,
+      updatedAt: executions.updatedAt,
+    })
+    .from(executions)
+    .where(
+      and(
+        eq(executions.syncId, syncId),
+        eq(executions.isTest, false),
+        inArray(executions.status, [...terminalStatuses]),
+      ),
+    )
+    .orderBy(desc(executions.createdAt))
+    .limit(backoffWindow);
+  return continuousResumeAt(
+    recent.map((run) => ({ status: run.status, completedAt: run.completedAt ?? run.updatedAt })),
+  );
+}
+
+/**
+ * The `nextExecutionTime` of a sync's status: the earliest next tick of its clock schedules, or the
+ * end of the pause of a continuous schedule whose runs have been failing; null when neither applies.
+ */
+export async function nextExecutionTime(
+  core: Core,
+  syncId: string,
+  schedules: Schedule[],
+  now = new Date(),
+): Promise<Date | null> {
+  const times = schedules.map((schedule) => nextRunAt(schedule, now));
+  if (schedules.some(isContinuous)) {
+    const resumeAt = await continuousBackoffEnd(core, syncId);
+    if (resumeAt && resumeAt > now) times.push(resumeAt);
+  }
+  const next = times.filter((at): at is Date => at !== null).sort((a, b) => a.getTime() - b.getTime());
+  return next[0] ?? null;
+}
+
 /** Runs `fireDueSchedules` every `intervalMs` until the returned function is called. */
 export function startScheduler(
   core: Core,
   sources: SchedulingSource[],
-  intervalMs = 5_000,
+  intervalMs = continuousIntervalMs,
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {

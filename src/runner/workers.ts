@@ -7,19 +7,20 @@ import { runLogExport } from '../services/execution-logs.ts';
 import { purgeExpiredRuns } from '../services/run-purge.ts';
 import { deliverWebhook } from '../services/webhooks.ts';
 import { jobTypes } from './queue.ts';
-import { heartbeatTimeoutSeconds, recoverOrphanedRuns } from './recovery.ts';
+import { recoverOrphanedRuns, recoverySweepMs } from './recovery.ts';
 
 const purgeIntervalMs = 10 * 60_000;
 
 export interface WorkerOptions {
-  /** Runs this process executes at the same time (other job types keep their own limits). */
+  /** Runs of each sync kind this process executes at the same time (other job types keep their own limits). */
   concurrency?: number;
 }
 
 export interface Workers {
   /**
-   * Graceful stop: takes no new jobs, lets running tables commit for up to `graceMs`, then stops the
-   * tables still loading and hands their runs back to the queue. Resolves once every handler returned.
+   * Graceful stop: takes no new jobs, lets running tables and model batches commit for up to
+   * `graceMs`, then stops the work still in flight and hands its runs back to the queue. Resolves
+   * once every handler returned.
    */
   stop(graceMs?: number): Promise<void>;
 }
@@ -38,15 +39,23 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
     return work;
   };
 
+  // The embedded store has a single process: whatever was running when it stopped has no worker.
+  // Before this process takes jobs, or the runs it has just claimed would look orphaned too.
+  await recoverOrphanedRuns(core, core.store.kind === 'embedded' ? 0 : undefined);
   await core.queue.work('schemarefresh', (data) => runSchemaRefresh(core, String(data.connectionId)));
   await core.queue.work('query', (data) => runQuery(core, String(data.connectionId), String(data.query)));
+  const shutdown = { drain: drain.signal, abort: abort.signal };
+  const runs = options.concurrency === undefined ? {} : { concurrency: options.concurrency };
   await core.queue.work(
     'bulksync',
-    (data) =>
-      track(runBulkExecution(core, String(data.executionId), { drain: drain.signal, abort: abort.signal })),
-    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+    (data) => track(runBulkExecution(core, String(data.executionId), shutdown)),
+    runs,
   );
-  await core.queue.work('modelsync', (data) => track(runModelExecution(core, String(data.executionId))));
+  await core.queue.work(
+    'modelsync',
+    (data) => track(runModelExecution(core, String(data.executionId), shutdown)),
+    runs,
+  );
   await core.queue.work('exportlogs', (data) =>
     runLogExport(core, String(data.executionId), data.notify === true),
   );
@@ -54,12 +63,9 @@ export async function startWorkers(core: Core, options: WorkerOptions = {}): Pro
     deliverWebhook(core, String(data.deliveryId), job.lastAttempt),
   );
 
-  // The embedded store has a single process: whatever was running when it stopped has no worker.
-  await recoverOrphanedRuns(core, core.store.kind === 'embedded' ? 0 : undefined);
-  const recoveryIntervalMs = Math.min(15, Math.max(1, heartbeatTimeoutSeconds(core) / 4)) * 1000;
   const timer = setInterval(() => {
     recoverOrphanedRuns(core).catch((error) => core.log.warn({ err: error }, 'run recovery failed'));
-  }, recoveryIntervalMs);
+  }, recoverySweepMs(core.config.heartbeatTimeout));
   // Runs past their retention (FERRY_JOB_RETENTION_DAYS) are deleted at start-up and then periodically.
   const purge = () =>
     purgeExpiredRuns(core).catch((error) => core.log.warn({ err: error }, 'run purge failed'));

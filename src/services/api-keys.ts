@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { FerryError } from '../domain/errors.ts';
 import type { Db } from '../store/database.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import { apiKeys, organizations } from '../store/schema.ts';
 import type { Actor } from './context.ts';
 
@@ -40,9 +41,8 @@ export async function insertApiKey(
   return { id: row!.id, value };
 }
 
-/** Resolves a presented key to its actor; unknown, revoked and orphaned keys are all "invalid". */
-export async function authenticate(db: Db, value: string): Promise<Actor> {
-  const [row] = await db
+const keyByHash = preparedQuery((db) =>
+  db
     .select({
       id: apiKeys.id,
       organizationId: apiKeys.organizationId,
@@ -51,7 +51,13 @@ export async function authenticate(db: Db, value: string): Promise<Actor> {
     })
     .from(apiKeys)
     .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-    .where(and(eq(apiKeys.hash, hashApiKey(value)), isNull(apiKeys.revokedAt)));
+    .where(and(eq(apiKeys.hash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
+    .prepare('ferry_api_key_by_hash'),
+);
+
+/** Resolves a presented key to its actor; unknown, revoked and orphaned keys are all "invalid". */
+export async function authenticate(db: Db, value: string): Promise<Actor> {
+  const [row] = await keyByHash(db).execute({ hash: hashApiKey(value) });
   if (!row) throw new FerryError('unauthorized', 'invalid or revoked API key');
   return { keyId: row.id, organizationId: row.organizationId, userId: row.userId, isAdmin: row.isAdmin };
 }

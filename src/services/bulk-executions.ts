@@ -1,8 +1,10 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
 import { activeStatuses, isTerminal, terminalStatuses } from '../domain/executions.ts';
-import { nextRunAt, type Schedule } from '../runner/schedule.ts';
+import type { Schedule } from '../runner/schedule.ts';
+import { nextExecutionTime } from '../runner/scheduler.ts';
 import { isUniqueViolation } from '../store/errors.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import {
   bulkSyncSchemas,
   type ExecutionRow,
@@ -178,15 +180,32 @@ export async function listBulkExecutions(core: Core, actor: Actor, syncId: strin
   return { executions: await withSchemas(core, page), nextPageToken };
 }
 
-export async function getBulkExecution(core: Core, actor: Actor, syncId: string, executionId: string) {
-  await getBulkSync(core, actor, syncId);
-  const [row] = await core.store.db
+const executionOfSync = preparedQuery((db) =>
+  db
     .select()
     .from(executions)
-    .where(and(eq(executions.id, executionId), eq(executions.syncId, syncId)));
+    .where(and(eq(executions.id, sql.placeholder('id')), eq(executions.syncId, sql.placeholder('syncId'))))
+    .prepare('ferry_execution_of_sync'),
+);
+const tablesOfExecution = preparedQuery((db) =>
+  db
+    .select()
+    .from(schemaExecutions)
+    .where(eq(schemaExecutions.executionId, sql.placeholder('executionId')))
+    .orderBy(asc(schemaExecutions.schemaId))
+    .prepare('ferry_tables_of_execution'),
+);
+
+export async function getBulkExecution(
+  core: Core,
+  actor: Actor,
+  syncId: string,
+  executionId: string,
+): Promise<ExecutionDetail> {
+  await getBulkSync(core, actor, syncId);
+  const [row] = await executionOfSync(core.store.db).execute({ id: executionId, syncId });
   if (!row) throw notFound('execution', executionId);
-  const [detail] = await withSchemas(core, [row]);
-  return detail!;
+  return { ...row, schemas: await tablesOfExecution(core.store.db).execute({ executionId }) };
 }
 
 /**
@@ -280,14 +299,9 @@ export async function bulkSyncStatus(core: Core, actor: Actor, syncId: string): 
   const schedules = [
     sync.schedule,
     ...(await listBulkSyncSchedules(core, actor, syncId)).map((s) => s.schedule),
-  ];
-  const next = sync.active
-    ? schedules
-        .map((schedule) => nextRunAt(schedule as unknown as Schedule))
-        .filter((at): at is Date => at !== null)
-        .sort((a, b) => a.getTime() - b.getTime())[0]
-    : undefined;
-  return { syncId, current, last: previous, nextExecutionTime: next ?? null };
+  ] as unknown as Schedule[];
+  const next = sync.active ? await nextExecutionTime(core, syncId, schedules) : null;
+  return { syncId, current, last: previous, nextExecutionTime: next };
 }
 
 /** `GET /api/bulk/syncs/status`: `all` or `active` win over `sync_id`s. */

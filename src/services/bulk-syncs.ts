@@ -4,6 +4,7 @@ import type { SchemaInfo } from '../connectors/types.ts';
 import { FerryError, notFound } from '../domain/errors.ts';
 import { parseFilter } from '../domain/filters.ts';
 import { type Schedule, validateSchedule } from '../runner/schedule.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import {
   type BulkFieldConfig,
   type BulkFilterConfig,
@@ -54,11 +55,21 @@ export async function listBulkSyncs(core: Core, actor: Actor, filter: { active?:
     .orderBy(asc(bulkSyncs.createdAt));
 }
 
-export async function getBulkSync(core: Core, actor: Actor, id: string): Promise<BulkSyncRow> {
-  const [row] = await core.store.db
+const bulkSyncById = preparedQuery((db) =>
+  db
     .select()
     .from(bulkSyncs)
-    .where(and(eq(bulkSyncs.id, id), eq(bulkSyncs.organizationId, actor.organizationId)));
+    .where(
+      and(
+        eq(bulkSyncs.id, sql.placeholder('id')),
+        eq(bulkSyncs.organizationId, sql.placeholder('organizationId')),
+      ),
+    )
+    .prepare('ferry_bulk_sync_by_id'),
+);
+
+export async function getBulkSync(core: Core, actor: Actor, id: string): Promise<BulkSyncRow> {
+  const [row] = await bulkSyncById(core.store.db).execute({ id, organizationId: actor.organizationId });
   if (!row) throw notFound('bulk sync', id);
   return row;
 }

@@ -4,7 +4,8 @@ import { FerryError, notFound } from '../domain/errors.ts';
 import { activeStatuses, isTerminal, type RecordLogType, terminalStatuses } from '../domain/executions.ts';
 import { readConsoleLog } from '../logs/console-log.ts';
 import { listRecordLogs, openRecordLogFile, signRecordLogUrl } from '../logs/record-log.ts';
-import { nextRunAt, type Schedule } from '../runner/schedule.ts';
+import type { Schedule } from '../runner/schedule.ts';
+import { nextExecutionTime } from '../runner/scheduler.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import {
   type ExecutionRow,
@@ -199,7 +200,9 @@ export async function modelSyncStatus(core: Core, actor: Actor, syncId: string) 
   const [currentDetail, lastDetail] = await Promise.all(
     [current, last].map(async (row) => (row ? (await withCounts(core, [row]))[0] : undefined)),
   );
-  const next = sync.active ? nextRunAt(sync.schedule as unknown as Schedule) : null;
+  const next = sync.active
+    ? await nextExecutionTime(core, syncId, [sync.schedule as unknown as Schedule])
+    : null;
   return { current: currentDetail, last: lastDetail, nextExecutionTime: next };
 }
 

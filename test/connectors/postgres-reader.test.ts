@@ -237,6 +237,31 @@ describe('postgresql table reader', () => {
     assert.equal(await reader.estimateRows!('public.big'), undefined);
   });
 
+  it('reads a table on the connection its row estimate opened', async () => {
+    const connections = async () =>
+      (
+        await db.query<{ pid: number }>(
+          `select pid from pg_stat_activity where datname = current_database() and application_name = 'ferry-bulk-read'`,
+        )
+      ).map((row) => row.pid);
+    const others = new Set(await connections());
+    const opened = async () => (await connections()).filter((pid) => !others.has(pid));
+    const own = await postgresConnector.openReader!(db.config);
+    try {
+      assert.equal(await own.estimateRows!('public.events'), 1001);
+      const [pid] = await opened();
+      assert.ok(pid, 'the estimate keeps its session for the read');
+      let rows = 0;
+      for await (const batch of own.read(request('public.events', ['Id']))) {
+        rows += batch.length;
+        assert.deepEqual(await opened(), [pid], 'no second connection');
+      }
+      assert.equal(rows, 1001);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('reads a million rows without growing memory with the table', async (t) => {
     const { rows, growth } = await rssGrowthOfRead(
       reader,

@@ -6,9 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { openCore } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { FerryError } from '../../src/domain/errors.ts';
+import { continuousIntervalMs } from '../../src/runner/schedule.ts';
 import { fireDueSchedules } from '../../src/runner/scheduler.ts';
 import { ensureDefaultOrganization } from '../../src/services/bootstrap.ts';
 import type { Core } from '../../src/services/context.ts';
+import { modelSyncStatus } from '../../src/services/model-executions.ts';
 import { modelScheduling } from '../../src/services/model-scheduling.ts';
 import { createModelSync, updateModelSync } from '../../src/services/model-syncs.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
@@ -120,6 +122,30 @@ for (const kind of ['embedded', 'postgres'] as const) {
       );
       await fire();
       assert.equal((await runsOf(afterBulk)).length, 1, 'a completed bulk run starts a model sync');
+    });
+
+    it('holds a continuous model sync back after failed runs; its status says when it starts again', async () => {
+      const actor = { keyId: 'test', organizationId, userId: null, isAdmin: false };
+      const syncId = await modelSync({ frequency: 'continuous' });
+      const failNext = async () => {
+        await fireDueSchedules(core, [modelScheduling], new Date(Date.now() + 3_600_000));
+        const runs = await runsOf(syncId);
+        const [row] = await core.store.sql.query<{ completed_at: Date }>(
+          `update executions set status = 'failed', started_at = now(), completed_at = now() where id = $1
+           returning completed_at`,
+          [runs.at(-1)!.id],
+        );
+        return row!.completed_at;
+      };
+      await failNext();
+      const ended = await failNext();
+      await fireDueSchedules(core, [modelScheduling]);
+      assert.equal((await runsOf(syncId)).length, 2, 'no run right after the second failure');
+      const pause = 2 * continuousIntervalMs;
+      const status = await modelSyncStatus(core, actor, syncId);
+      assert.equal(status.nextExecutionTime?.toISOString(), new Date(ended.getTime() + pause).toISOString());
+      await fireDueSchedules(core, [modelScheduling], new Date(ended.getTime() + pause));
+      assert.equal((await runsOf(syncId)).length, 3, 'the next run once the pause is over');
     });
 
     it('rejects a bad schedule on create and update with the field at fault', async () => {

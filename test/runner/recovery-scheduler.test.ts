@@ -6,9 +6,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openCore } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { recoverOrphanedRuns } from '../../src/runner/recovery.ts';
+import { recoverOrphanedRuns, recoverySweepMs } from '../../src/runner/recovery.ts';
 import type { Schedule } from '../../src/runner/schedule.ts';
-import { fireDueSchedules, type ScheduledSync, type SchedulingSource } from '../../src/runner/scheduler.ts';
+import {
+  fireDueSchedules,
+  nextExecutionTime,
+  type ScheduledSync,
+  type SchedulingSource,
+} from '../../src/runner/scheduler.ts';
 import { ensureDefaultOrganization } from '../../src/services/bootstrap.ts';
 import type { Core } from '../../src/services/context.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
@@ -41,6 +46,14 @@ const scheduled = (schedule: Schedule, since = new Date('2026-03-04T00:00:00Z'))
   key: 'sync',
   schedule,
   since,
+});
+
+describe('lost runs', () => {
+  it('are found within 60 s of their worker dying with the default settings', () => {
+    const timeout = loadConfig({}).heartbeatTimeout;
+    // A run heartbeats every second; every worker sweeps for stale heartbeats every recoverySweepMs.
+    assert.ok(1_000 + timeout * 1_000 + recoverySweepMs(timeout) <= 60_000);
+  });
 });
 
 for (const kind of ['embedded', 'postgres'] as const) {
@@ -188,6 +201,34 @@ for (const kind of ['embedded', 'postgres'] as const) {
         ],
         'the daily entry of the multi schedule fires on its own key',
       );
+    });
+
+    it('holds a continuous sync back after failed runs and reports when it starts again', async () => {
+      const sync = scheduled({ frequency: 'continuous' });
+      const { source, started, finish } = fakeSource([sync]);
+      const ended = (status: string, at: string) =>
+        core.store.sql.query(
+          `insert into executions (organization_id, sync_kind, sync_id, status, created_at, started_at, completed_at)
+           values ($1, 'bulk', $2, $3, $4, $4, $4)`,
+          [organizationId, sync.syncId, status, at],
+        );
+      const next = async (now: string) =>
+        (await nextExecutionTime(core, sync.syncId, [sync.schedule], new Date(now)))?.toISOString() ?? null;
+      await ended('failed', '2026-03-04T10:00:00Z');
+      await ended('failed', '2026-03-04T10:01:00Z');
+      // Two failures in a row: the third run waits twice the continuous interval after the last one.
+      assert.equal(await fireDueSchedules(core, [source], new Date('2026-03-04T10:01:05Z')), 0);
+      assert.equal(await next('2026-03-04T10:01:05Z'), '2026-03-04T10:01:10.000Z');
+      assert.equal(await fireDueSchedules(core, [source], new Date('2026-03-04T10:01:10Z')), 1);
+      assert.equal(await next('2026-03-04T10:01:10Z'), null, 'once the pause is over it runs back to back');
+      finish(sync.syncId);
+      await ended('completed', '2026-03-04T10:02:00Z');
+      assert.equal(
+        await fireDueSchedules(core, [source], new Date('2026-03-04T10:02:01Z')),
+        1,
+        'a completed run lifts the pause',
+      );
+      assert.equal(started.length, 2);
     });
 
     it('starts a runafter sync once per completed run of the syncs it follows', async () => {

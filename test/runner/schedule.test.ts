@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FerryError } from '../../src/domain/errors.ts';
-import { cronOf, lastDueAt, nextRunAt, type Schedule, validateSchedule } from '../../src/runner/schedule.ts';
+import {
+  continuousBackoffCapMs,
+  continuousIntervalMs,
+  continuousResumeAt,
+  cronOf,
+  lastDueAt,
+  nextRunAt,
+  type Schedule,
+  validateSchedule,
+} from '../../src/runner/schedule.ts';
 
 const from = new Date('2026-03-04T10:20:30Z'); // a Wednesday
 
@@ -82,6 +91,42 @@ describe('schedules', () => {
       'the tick at the bound is past',
     );
     assert.equal(lastDueAt({ frequency: 'manual' }, new Date(0), from), null);
+  });
+
+  it('hold a continuous sync back after failed runs, doubling up to a cap, until a run completes', () => {
+    const ended = (status: string, secondsAgo: number) => ({
+      status,
+      completedAt: new Date(from.getTime() - secondsAgo * 1000),
+    });
+    const resumeIn = (runs: { status: string; completedAt: Date }[]) => {
+      const at = continuousResumeAt(runs);
+      return at === null ? null : (at.getTime() - from.getTime()) / 1000;
+    };
+    const interval = continuousIntervalMs / 1000;
+    assert.equal(resumeIn([]), null, 'a sync that never ran starts at once');
+    assert.equal(resumeIn([ended('completed', 1)]), null, 'after a success the next run starts at once');
+    // Newest first: the pause counts from the end of the latest failure.
+    assert.equal(resumeIn([ended('failed', 1)]), interval - 1);
+    assert.equal(resumeIn([ended('failed', 1), ended('interrupted', 60)]), 2 * interval - 1);
+    assert.equal(resumeIn([ended('failed', 1), ended('failed', 30), ended('failed', 60)]), 4 * interval - 1);
+    const many = Array.from({ length: 15 }, (_, i) => ended('failed', 1 + i * 60));
+    assert.equal(resumeIn(many), continuousBackoffCapMs / 1000 - 1, 'the pause is capped');
+    assert.equal(
+      resumeIn([ended('failed', 1), ended('completed', 30), ended('failed', 60), ended('failed', 90)]),
+      interval - 1,
+      'a completed run resets the count',
+    );
+    assert.equal(
+      resumeIn([ended('failed', 1), ended('completed_with_errors', 30), ended('failed', 60)]),
+      interval - 1,
+      'a run that completed with rejected rows completed',
+    );
+    assert.equal(
+      resumeIn([ended('canceled', 1), ended('failed', 30), ended('failed', 60)]),
+      2 * interval - 30,
+      'a canceled run neither counts nor resets',
+    );
+    assert.equal(resumeIn([ended('failed', 3600)]), interval - 3600, 'a pause long over is in the past');
   });
 
   const invalid: [string, Schedule, string][] = [

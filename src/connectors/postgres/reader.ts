@@ -213,6 +213,11 @@ const backendKey = (client: pg.Client) => client as unknown as { processID?: num
 export class PostgresReader implements TableReader {
   readonly #config: PostgresConfig;
   readonly #clients = new Set<pg.Client>();
+  /**
+   * Sessions opened for a table's row estimate, kept for the read of that table that follows: one
+   * connection (and one look-up of the table) per table instead of two.
+   */
+  readonly #parked = new Map<string, Promise<Session>>();
 
   constructor(config: PostgresConfig) {
     this.#config = config;
@@ -273,6 +278,12 @@ export class PostgresReader implements TableReader {
   }
 
   async #connect(schemaId: string): Promise<Session> {
+    const parked = this.#parked.get(schemaId);
+    if (parked) {
+      this.#parked.delete(schemaId);
+      const session = await parked.catch(() => undefined);
+      if (session && this.#clients.has(session.client)) return session;
+    }
     const client = await this.#open();
     try {
       const table = (await client.query<Table>(TABLE_SQL, [schemaId])).rows[0];
@@ -441,14 +452,15 @@ export class PostgresReader implements TableReader {
     return out;
   }
 
+  /** The table's row estimate, from the session its read will use (see `#parked`). */
   async estimateRows(schemaId: string): Promise<number | undefined> {
-    const session = await this.#connect(schemaId);
-    try {
-      const { reltuples, relkind } = session.table;
-      return relkind === 'v' || reltuples < 0 ? undefined : Math.round(reltuples);
-    } finally {
-      await this.#finish(session.client);
+    let session = this.#parked.get(schemaId);
+    if (!session) {
+      session = this.#connect(schemaId);
+      this.#parked.set(schemaId, session);
     }
+    const { reltuples, relkind } = (await session).table;
+    return relkind === 'v' || reltuples < 0 ? undefined : Math.round(reltuples);
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import {
   executions,
   schemaExecutions,
 } from '../../store/schema.ts';
-import { claimExecution } from '../claim-execution.ts';
+import { claimExecution, handBackExecution, noShutdown, type RunShutdown } from '../claim-execution.ts';
 import type { ColumnSpec, LoadResult, TableReader, TableWriter } from './contracts.ts';
 import { copyTable, isRetryable, type Reload } from './copy-table.ts';
 
@@ -33,25 +33,13 @@ const estimateWaitMs = 300;
 const defaultNamespace: Record<string, string> = { postgresql: 'public', duckdb: 'main', files: '' };
 
 /**
- * How a worker that shuts down stops a run: after `drain` no further table starts; after `abort` the
- * tables still loading are stopped (their staged attempt is discarded). The run then goes back to the
- * queue with its committed tables kept, and another worker resumes it.
- */
-export interface RunShutdown {
-  drain: AbortSignal;
-  abort: AbortSignal;
-}
-
-const neverAborted = new AbortController().signal;
-
-/**
  * Job handler of `bulksync`: runs every table of one execution, `concurrency_limit` at a time, each
  * loaded atomically. Watches the execution for cancels and heartbeats while it runs.
  */
 export async function runBulkExecution(
   core: Core,
   executionId: string,
-  shutdown: RunShutdown = { drain: neverAborted, abort: neverAborted },
+  shutdown: RunShutdown = noShutdown,
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
   const claimed = await claimExecution(db, executionId);
@@ -195,13 +183,11 @@ async function isCanceling(core: Core, executionId: string): Promise<boolean> {
 }
 
 /**
- * Returns a run with unfinished tables to the queue for another worker. A graceful hand-back does
- * not count as a lost attempt. False when every table ended (the run concludes normally) or when the
- * run is no longer ours to hand back (canceled meanwhile).
+ * Returns a run with unfinished tables to the queue for another worker. False when every table
+ * ended (the run concludes normally) or when the run is no longer ours to hand back.
  */
 async function handBack(core: Core, executionId: string): Promise<boolean> {
-  const db = core.store.db;
-  const unfinished = await db
+  const unfinished = await core.store.db
     .select({ schemaId: schemaExecutions.schemaId })
     .from(schemaExecutions)
     .where(
@@ -210,22 +196,7 @@ async function handBack(core: Core, executionId: string): Promise<boolean> {
         inArray(schemaExecutions.status, ['created', 'queued', 'running']),
       ),
     );
-  if (unfinished.length === 0) return false;
-  const [run] = await db
-    .update(executions)
-    .set({
-      status: 'queued',
-      statusMessage: 'handed back to the queue when its worker shut down',
-      heartbeatAt: null,
-      attempt: sql`greatest(${executions.attempt} - 1, 0)`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(executions.id, executionId), eq(executions.status, 'running')))
-    .returning({ organizationId: executions.organizationId });
-  if (!run) return false;
-  const jobId = await core.queue.enqueue('bulksync', { organizationId: run.organizationId, executionId });
-  await db.update(executions).set({ jobId }).where(eq(executions.id, executionId));
-  return true;
+  return unfinished.length > 0 && handBackExecution(core, executionId, 'bulksync');
 }
 
 interface TableRun {

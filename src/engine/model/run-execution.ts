@@ -5,7 +5,7 @@ import { appendConsoleLog } from '../../logs/console-log.ts';
 import type { Core } from '../../services/context.ts';
 import { reportExecutionEnd } from '../../services/events.ts';
 import { executions, type ModelRow, modelExecutionDetails, modelSyncs, models } from '../../store/schema.ts';
-import { claimExecution } from '../claim-execution.ts';
+import { claimExecution, handBackExecution, noShutdown, type RunShutdown } from '../claim-execution.ts';
 import { compilePlan, type SyncPlan } from './plan.ts';
 import { type Counts, emptyCounts, openLogs, saveCounts } from './run-counts.ts';
 import { readModel } from './source.ts';
@@ -20,11 +20,13 @@ type Level = 'info' | 'warn' | 'error';
 /**
  * Job handler of `modelsync`: reads the model, maps and filters its rows, and sends the target only
  * the records whose content hash differs from the one the target last received (all of them on a
- * resync). Watches the execution for cancels and heartbeats while it runs.
+ * resync). Watches the execution for cancels and heartbeats while it runs. A worker shutting down
+ * hands the run back after the batch in flight (see `RunShutdown`).
  */
 export async function runModelExecution(
   core: Core,
   executionId: string,
+  shutdown: RunShutdown = noShutdown,
 ): Promise<{ status: ExecutionStatus }> {
   const db = core.store.db;
   const claimed = await claimExecution(db, executionId);
@@ -38,18 +40,24 @@ export async function runModelExecution(
     return finish(core, executionId, 'failed', 'the sync or its model was deleted', counts);
 
   const run = new AbortController();
+  const signal = AbortSignal.any([run.signal, shutdown.abort]);
   const watcher = setInterval(() => {
     void watch(core, executionId, run).catch((error) =>
       core.log.warn({ err: error, executionId }, 'execution watch failed'),
     );
   }, watchIntervalMs);
+  const handBack = async () => {
+    if (!(await handBackExecution(core, executionId, 'modelsync'))) return undefined;
+    await log('worker shut down: execution handed back to the queue; committed batches are kept', 'warn');
+    return { status: 'queued' as const };
+  };
   try {
     const plan = compilePlan(sync, model.fields);
     await log(
       `execution started (${claimed.isTest ? 'test' : claimed.isResync ? `${sync.mode}, resync` : sync.mode}, attempt ${claimed.attempt}): model "${model.name}" → ${sync.targetObject}`,
     );
     if (claimed.isTest) {
-      await testRun(core, executionId, model, plan, run.signal, counts);
+      await testRun(core, executionId, model, plan, signal, counts);
       await log(`test run mapped ${counts.total} record(s); the target was not touched`);
       return await finish(core, executionId, 'completed', null, counts);
     }
@@ -57,17 +65,20 @@ export async function runModelExecution(
       .select({ identities: modelExecutionDetails.identities })
       .from(modelExecutionDetails)
       .where(eq(modelExecutionDetails.executionId, executionId));
-    await syncRun(core, {
+    const finished = await syncRun(core, {
       executionId,
       sync,
       model,
       plan,
       resync: claimed.isResync || sync.syncAllRecords,
       only: details?.identities ? new Set(details.identities) : undefined,
-      signal: run.signal,
+      signal,
+      drain: shutdown.drain,
       counts,
       log,
     });
+    // Stopped for a shutdown: back to the queue, unless a cancel arrived meanwhile.
+    if (!finished) return (await handBack()) ?? (await finish(core, executionId, 'canceled', null, counts));
     const status: ExecutionStatus = counts.errors > 0 ? 'completed_with_errors' : 'completed';
     return await finish(
       core,
@@ -77,7 +88,11 @@ export async function runModelExecution(
       counts,
     );
   } catch (error) {
-    const canceled = run.signal.aborted;
+    if (shutdown.abort.aborted && !run.signal.aborted) {
+      const handed = await handBack();
+      if (handed) return handed;
+    }
+    const canceled = signal.aborted;
     const message = canceled ? 'canceled' : errorMessage(error);
     if (!canceled) await log(`execution failed: ${message}`, 'error');
     return finish(core, executionId, canceled ? 'canceled' : 'failed', canceled ? null : message, counts);

@@ -26,6 +26,8 @@ export interface SyncRun {
   /** Only these identities, sent whether they changed or not. */
   only: Set<string> | undefined;
   signal: AbortSignal;
+  /** Once aborted, the run stops after the batch in flight; a snapshot, one transaction, goes on. */
+  drain: AbortSignal;
   counts: Counts;
   log: (message: string, level?: Level) => Promise<void>;
 }
@@ -42,9 +44,10 @@ const duplicateWarning = (identity: string) =>
 
 /**
  * Sends the target the model's new and changed records (all of them on a resync or a run over chosen
- * identities) and, in replace mode, deletes what the model no longer has.
+ * identities) and, in replace mode, deletes what the model no longer has. False when it stopped early
+ * for a worker shutdown (see `SyncRun.drain`).
  */
-export async function syncRun(core: Core, r: SyncRun): Promise<void> {
+export async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
   const { sync, plan, counts } = r;
   const logs = await openLogs(core, r.executionId, ['inserts', 'updates', 'deletes', 'errors', 'warnings']);
   const target = await openModelTarget(core, sync.targetConnectionId, {
@@ -60,13 +63,17 @@ export async function syncRun(core: Core, r: SyncRun): Promise<void> {
   });
   const tally: Tally = { read: 0, identities: 0, known: 0 };
   try {
-    if (target.kind === 'chunked') await chunkedRun(core, r, target, logs, tally);
-    else await streamedRun(core, r, target, logs, tally);
+    const finished =
+      target.kind === 'chunked'
+        ? await chunkedRun(core, r, target, logs, tally)
+        : await streamedRun(core, r, target, logs, tally);
+    if (!finished) return false;
     await r.log(
       `read ${tally.read} row(s), ${tally.identities} identit${tally.identities === 1 ? 'y' : 'ies'} (${tally.known} known before); sent ${counts.total}: ` +
         `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
       counts.errors > 0 ? 'warn' : 'info',
     );
+    return true;
   } finally {
     await target.close().catch(() => {});
     await closeLogs(logs);
@@ -76,6 +83,9 @@ export async function syncRun(core: Core, r: SyncRun): Promise<void> {
 async function closeLogs(logs: Logs): Promise<void> {
   await Promise.all(Object.values(logs).map((w) => w.close()));
 }
+
+/** A worker shutting down stops a run between batches; a snapshot, one transaction, runs to its end. */
+const draining = (r: SyncRun) => r.drain.aborted && r.sync.mode !== 'snapshot';
 
 /** Every `everything` run sends unchanged records too. */
 const sendsEverything = (r: SyncRun) => r.resync || r.only !== undefined || r.sync.mode === 'snapshot';
@@ -128,7 +138,7 @@ async function chunkedRun(
   target: ChunkedModelTarget,
   logs: Logs,
   tally: Tally,
-): Promise<void> {
+): Promise<boolean> {
   const { counts } = r;
   const everything = sendsEverything(r);
   tally.known = await target.begin();
@@ -158,11 +168,13 @@ async function chunkedRun(
   };
   for await (const records of plannedRecords(core, r, logs, tally)) {
     for (const record of records) chunk.push(record);
-    if (chunk.length >= chunkSize) await send();
+    if (chunk.length >= chunkSize || draining(r)) await send();
+    if (draining(r)) return false;
   }
   if (chunk.length > 0) await send();
   // A run over some identities says nothing about the others: replace prunes only after full runs.
   counts.deleted += await target.finish(r.only === undefined, (json) => logs.deletes.writeJson(json));
+  return true;
 }
 
 /** A streamed target is compared in Ferry against the hashes it last received, one entry per identity. */
@@ -172,7 +184,7 @@ async function streamedRun(
   target: StreamedModelTarget,
   logs: Logs,
   tally: Tally,
-): Promise<void> {
+): Promise<boolean> {
   const { sync, counts } = r;
   // Hash last delivered per identity; an identity seen in this run is marked `SEEN` (one map for
   // both, to hold memory to one entry per identity). Unmarked at the end: gone from the model.
@@ -207,6 +219,10 @@ async function streamedRun(
       pending.push(rec);
       if (pending.length >= applyBatchSize) await flush();
     }
+    if (draining(r)) {
+      await flush();
+      return false;
+    }
   }
   await flush();
   let unseen: string[] | undefined;
@@ -215,6 +231,7 @@ async function streamedRun(
     for (const [identity, hash] of state) if (hash !== SEEN) unseen.push(identity);
   }
   counts.deleted += await target.finish(unseen);
+  return true;
 }
 
 /** Counts and logs what a batch did, and saves the counts so the execution shows progress. */
