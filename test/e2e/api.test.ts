@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PolytomicClient, PolytomicError } from 'polytomic';
 import { createMysqlDatabase, createPgDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // The foundation end to end: a real `ferry serve` process on the embedded store, driven by the
 // official polytomic SDK and plain HTTP, against the machine's PostgreSQL and MariaDB.
@@ -376,12 +377,11 @@ describe('Ferry API end to end', () => {
       assert.equal(refresh.status, 202);
       const jobId = refresh.body.data.job_id;
       assert.ok(jobId);
-      let status: any;
-      for (let i = 0; i < 100; i++) {
-        status = (await admin.schemas.getStatus(conn)).data!;
-        if (status.cache_status !== 'refreshing') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const status: any = await until(
+        async () => (await admin.schemas.getStatus(conn)).data!,
+        (s) => s.cache_status !== 'refreshing',
+        'the schema refresh',
+      );
       assert.equal(status.cache_status, 'fresh');
       assert.ok(status.last_refresh_finished);
       const job = (await admin.jobs.get(jobId, 'schemarefresh')).data!;
@@ -404,11 +404,10 @@ describe('Ferry API end to end', () => {
   });
 });
 
-async function poll(read: () => Promise<{ data?: { status?: string } & Record<string, any> }>) {
-  for (let i = 0; i < 100; i++) {
-    const { data } = await read();
-    if (data?.status === 'done' || data?.status === 'failed') return data;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('query did not finish');
+function poll(read: () => Promise<{ data?: { status?: string } & Record<string, any> }>) {
+  return until(
+    async () => (await read()).data!,
+    (data) => data?.status === 'done' || data?.status === 'failed',
+    'the query',
+  );
 }

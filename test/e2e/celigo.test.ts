@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // The Celigo Data Loader dialect end to end: every operation of integrator.io's sync API against
 // real bulk runs between two PostgreSQL databases, and every error code it documents.
@@ -32,14 +33,6 @@ describe('Celigo Data Loader dialect', () => {
   };
   const errorCode = (res: { body: any }) => res.body.errors[0].code;
 
-  async function until(read: () => Promise<any>, done: (value: any) => boolean, what: string) {
-    for (let i = 0; i < 1800; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
   const job = async (id: string) => (await call('GET', `/v1/syncJobs/${id}`)).body;
   const finished = (id: string) =>
     until(

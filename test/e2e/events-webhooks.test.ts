@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { nextRunAt } from '../../src/runner/schedule.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // Events of runs and their webhooks, against a real server on the embedded store.
 
@@ -57,14 +58,6 @@ describe('events and webhooks', () => {
     assert.ok(res.status < 300, `${method} ${route}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body?.data;
   };
-  async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
-    for (let i = 0; i < 600; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
   const runToEnd = async (syncId: string) => {
     const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
     return until(

@@ -13,6 +13,7 @@ import {
   tempDir,
 } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // Model syncs end to end: a real `ferry serve`, the polytomic SDK and plain HTTP, from a PostgreSQL
 // model into PostgreSQL and MariaDB tables and a local HTTP API.
@@ -658,11 +659,11 @@ describe('model syncs end to end', () => {
     const started = (await sdk.modelSync.start(sync.id!)).data!;
     // A second start while it runs returns the same execution.
     assert.equal((await sdk.modelSync.start(sync.id!)).data!.id, started.id);
-    for (let i = 0; i < 100; i++) {
-      const status = (await sdk.modelSync.getStatus(sync.id!)).data!;
-      if (status.current_execution?.status === 'running') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      async () => (await sdk.modelSync.getStatus(sync.id!)).data!,
+      (status) => status.current_execution?.status === 'running',
+      'the run to start',
+    );
     const canceling = await http(ferry.url, 'POST', `/api/syncs/${sync.id}/executions/${started.id}/cancel`, {
       key: ferry.adminKey,
     });

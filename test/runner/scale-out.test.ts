@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type Cluster, type FerryChild, startCluster } from '../support/cluster.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { http } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // Scale-out on the machine's PostgreSQL: two API replicas (`serve --no-worker`) and three `worker`
 // processes spawned from bin/ferry.js share one store and its queue.
@@ -47,15 +48,6 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
   };
   const execution = async (id: string) =>
     (await cluster.store.query('select * from executions where id = $1', [id]))[0];
-  async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, ms = 240_000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await sleep(100);
-    }
-  }
   const holderOf = (executionId: string, attempt?: number) =>
     Promise.any(
       cluster.workers

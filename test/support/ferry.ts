@@ -85,7 +85,7 @@ export async function startFerry(options: StartOptions = {}): Promise<FerryProce
     stderr: () => err,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(kill);
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
