@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { call, connectHttp, ok } from '../mcp/client.ts';
+import { call, connectHttp, ok, patient } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
 
@@ -215,6 +215,7 @@ describe('MCP over an upstream API', () => {
       stdioClient(['--upstream', proxy.url, '--api-version', '2024-02-08'], {
         POLYTOMIC_API_KEY: upstream.adminKey,
       }),
+      patient,
     );
     try {
       const { tools } = await agent.listTools();
@@ -234,7 +235,7 @@ describe('MCP over an upstream API', () => {
     const key = `fy_local_${randomBytes(16).toString('hex')}`;
     const agent = new Client({ name: 'desktop', version: '1' });
     try {
-      await agent.connect(stdioClient([], { FERRY_DATA_DIR: dir.path, FERRY_API_KEY: key }));
+      await agent.connect(stdioClient([], { FERRY_DATA_DIR: dir.path, FERRY_API_KEY: key }), patient);
       assert.deepEqual(await ok(agent, 'list-connections'), []);
       const missing = await call(agent, 'get-bulk-sync', { id: syncId });
       assert.match(missing.text, /^404 not_found/, 'the local store is not the upstream');

@@ -1,6 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+/** Request options of the tests' MCP calls: a loaded machine may answer after the SDK's default 60 s. */
+export const patient = { timeout: 240_000 };
+
 /** An MCP SDK client over Streamable HTTP, sending `key` as the bearer of every request. */
 export async function connectHttp(url: string, key: string, headers: Record<string, string> = {}) {
   const client = new Client({ name: 'ferry-test', version: '1' });
@@ -8,6 +11,7 @@ export async function connectHttp(url: string, key: string, headers: Record<stri
     new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: { authorization: `Bearer ${key}`, ...headers } },
     }),
+    patient,
   );
   return client;
 }
@@ -21,7 +25,7 @@ export interface ToolOutcome {
 }
 
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
-  const result = await client.callTool({ name, arguments: args });
+  const result = await client.callTool({ name, arguments: args }, undefined, patient);
   const content = result.content as { type: string; text?: string }[];
   const structured = result.structuredContent as any;
   return {
