@@ -4,11 +4,11 @@ import { mysqlConnector } from '../../src/connectors/mysql/index.ts';
 import { FerryError } from '../../src/domain/errors.ts';
 import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createMysqlDatabase, type MysqlTestConfig, type TestDatabase } from '../support/databases.ts';
+import { until } from '../support/until.ts';
 import {
   assertAbortsAfterFirstBatch,
   assertFilters,
   assertIncrementalSplits,
-  eventually,
   readAll,
   request,
   rssGrowthOfRead,
@@ -173,7 +173,7 @@ describe('mysql table reader', () => {
 
   it('aborting stops the query in the database and throws an AbortError', async () => {
     await assertAbortsAfterFirstBatch(reader, request('big', ['id', 's', 'at', 'n']));
-    await eventually(async () => (await readingBig()) === 0);
+    await until(readingBig, (n) => n === 0, 'the read to stop in MariaDB', 10_000);
   });
 
   it('a source connection dropped mid-read is a connection_failed error', async () => {

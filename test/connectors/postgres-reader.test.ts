@@ -5,11 +5,11 @@ import { CopyTextParser } from '../../src/connectors/postgres/reader.ts';
 import { FerryError } from '../../src/domain/errors.ts';
 import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
+import { until } from '../support/until.ts';
 import {
   assertAbortsAfterFirstBatch,
   assertFilters,
   assertIncrementalSplits,
-  eventually,
   readAll,
   request,
   rssGrowthOfRead,
@@ -189,13 +189,18 @@ describe('postgresql table reader', () => {
 
   it('aborting stops the query in the database and throws an AbortError', async () => {
     await assertAbortsAfterFirstBatch(reader, request('public.big', ['id', 's', 'at', 'n']));
-    await eventually(async () => {
-      const [row] = await db.query(
-        `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'ferry-bulk-read'`,
-        [db.name],
-      );
-      return row.n === 0;
-    });
+    await until(
+      async () =>
+        (
+          await db.query(
+            `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'ferry-bulk-read'`,
+            [db.name],
+          )
+        )[0].n,
+      (n) => n === 0,
+      'the read to stop in PostgreSQL',
+      10_000,
+    );
   });
 
   it('aborting a copyText stream destroys it with the AbortError', async () => {

@@ -111,15 +111,6 @@ export async function rssGrowthOfRead(
   return { rows, growth: peak - before };
 }
 
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail('condition not met in time');
-}
-
 /**
  * Each filter function selects exactly the expected rows of the `filtered` table
  * (id, name, score, active) = (1 alpha 10 t) (2 beta% 20 f) (3 NULL 30 t) (4 gamma NULL f) (5 it's 50 t): comparisons cast

@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlDatabase, createPgDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // Every source and destination type through the real server: MariaDB, SQLite and files as sources;
 // PostgreSQL, a DuckDB file and Parquet files as destinations.
@@ -46,12 +47,11 @@ describe('bulk syncs across connector types', () => {
       ...extra,
     });
     const run = await call('POST', `/api/bulk/syncs/${sync.id}/executions`);
-    for (let i = 0; i < 600; i++) {
-      const execution = await call('GET', `/api/bulk/syncs/${sync.id}/executions/${run.id}`);
-      if (!['scheduled', 'running', 'created'].includes(execution.status)) return execution;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('run did not finish');
+    return until(
+      () => call('GET', `/api/bulk/syncs/${sync.id}/executions/${run.id}`),
+      (execution) => !['scheduled', 'running', 'created'].includes(execution.status),
+      `run ${run.id}`,
+    );
   }
 
   before(async () => {

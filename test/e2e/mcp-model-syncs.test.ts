@@ -5,6 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectHttp, ok } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // An agent's model sync loop over MCP on real PostgreSQL: discover the source, create a sync from a
 // model on a table into another database, run it, read its logs, and tear it down, only through tools.
@@ -27,14 +28,8 @@ describe('MCP model sync tools end to end', () => {
     return res.body.data;
   };
 
-  async function poll(name: string, args: Record<string, unknown>, done: (d: any) => boolean) {
-    for (let i = 0; i < 1200; i++) {
-      const data = await ok(agent, name, args);
-      if (done(data)) return data;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${name} never reached the expected state`);
-  }
+  const poll = (name: string, args: Record<string, unknown>, done: (d: any) => boolean) =>
+    until(() => ok(agent, name, args), done, `${name} to reach the expected state`);
 
   const field = (model: string, name: string, to = name) => ({
     source: { model_id: model, field: name },

@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { call, connectHttp, ok, patient } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // Upstream mode: `ferry mcp --upstream URL` serves the same tools (stdio, or Streamable HTTP with the
 // Naftiko adapter) over another Ferry, reached through a proxy that records what the upstream receives.
@@ -125,11 +126,11 @@ describe('MCP over an upstream API', () => {
       })
     ).id;
     executionId = (await rest('POST', `/api/bulk/syncs/${syncId}/executions`)).id;
-    for (let i = 0; i < 600; i++) {
-      const execution = await rest('GET', `/api/bulk/syncs/${syncId}/executions/${executionId}`);
-      if (terminal.includes(execution.status)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      () => rest('GET', `/api/bulk/syncs/${syncId}/executions/${executionId}`),
+      (execution) => terminal.includes(execution.status),
+      'the bulk run',
+    );
     proxy = await recordingProxy(upstream.url);
     gateway = await startGateway(proxy.url);
   });
@@ -162,11 +163,11 @@ describe('MCP over an upstream API', () => {
       assert.match(consoleLog.entries[0].message, /execution completed/);
 
       const exported = await ok(agent, 'export-sync-logs', { sync_id: syncId, execution_id: executionId });
-      let job: any;
-      for (let i = 0; i < 300 && !['done', 'failed'].includes(job?.status); i++) {
-        if (i > 0) await new Promise((r) => setTimeout(r, 100));
-        job = await ok(agent, 'get-job', { type: 'exportlogs', id: exported.job_id });
-      }
+      const job = await until(
+        () => ok(agent, 'get-job', { type: 'exportlogs', id: exported.job_id }),
+        (j) => ['done', 'failed'].includes(j.status),
+        'the log export',
+      );
       assert.equal(job.status, 'done', JSON.stringify(job));
       assert.ok(job.result.url.startsWith(`${proxy.url}/api/logs/`), 'links point at the upstream');
       assert.equal((await fetch(job.result.url)).status, 200);

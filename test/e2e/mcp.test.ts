@@ -5,6 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectHttp, ok } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // An agent's loop over MCP on real data: bulk syncs between two PostgreSQL databases, driven only
 // through tools, over Streamable HTTP at /mcp and on the MCP port.
@@ -31,12 +32,7 @@ describe('MCP tools end to end', () => {
     args: Record<string, unknown>,
     done: (d: any) => boolean,
   ) {
-    for (let i = 0; i < 1200; i++) {
-      const data = await ok(client, name, args);
-      if (done(data)) return data;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${name} never reached the expected state`);
+    return until(() => ok(client, name, args), done, `${name} to reach the expected state`);
   }
 
   before(async () => {

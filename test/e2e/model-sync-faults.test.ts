@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // A model sync whose worker is killed with SIGKILL, or stopped with SIGTERM, mid-run: on restart the
 // run resumes and sends only what had not landed, so an append target ends with every record exactly once.
@@ -73,12 +74,11 @@ describe('model sync faults', () => {
 
     const second = await startFerry({ dataDir: first.dataDir, env: { FERRY_API_KEY: key } });
     try {
-      let execution: any;
-      for (let i = 0; i < 1200; i++) {
-        execution = await call(second.url, 'GET', `/api/syncs/${sync.id}/executions/${run.id}`);
-        if (['completed', 'failed', 'interrupted', 'canceled'].includes(execution.status)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const execution = await until(
+        () => call(second.url, 'GET', `/api/syncs/${sync.id}/executions/${run.id}`),
+        (e) => ['completed', 'failed', 'interrupted', 'canceled'].includes(e.status),
+        'the resumed run',
+      );
       assert.equal(execution.status, 'completed', JSON.stringify(execution));
       // The resumed attempt sent only what had not landed.
       assert.equal(execution.counts.total, 30000 - partial.n);
@@ -137,12 +137,11 @@ describe('model sync faults', () => {
 
     const second = await startFerry({ dataDir: first.dataDir, env: { FERRY_API_KEY: key } });
     try {
-      let execution: any;
-      for (let i = 0; i < 1200; i++) {
-        execution = await call(second.url, 'GET', `/api/syncs/${sync.id}/executions/${run.id}`);
-        if (['completed', 'failed', 'interrupted', 'canceled'].includes(execution.status)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const execution = await until(
+        () => call(second.url, 'GET', `/api/syncs/${sync.id}/executions/${run.id}`),
+        (e) => ['completed', 'failed', 'interrupted', 'canceled'].includes(e.status),
+        'the resumed run',
+      );
       assert.equal(execution.status, 'completed', JSON.stringify(execution));
       assert.equal(
         execution.counts.total,

@@ -74,12 +74,11 @@ describe('model syncs end to end', () => {
 
   const run = async (syncId: string, resync = false) => {
     const started = (await sdk.modelSync.start(syncId, { resync })).data!;
-    for (let i = 0; i < 1200; i++) {
-      const execution = (await sdk.modelSync.executions.get(syncId, started.id!)).data!;
-      if (terminal.includes(execution.status!)) return execution;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('execution did not finish');
+    return until(
+      async () => (await sdk.modelSync.executions.get(syncId, started.id!)).data!,
+      (execution) => terminal.includes(execution.status!),
+      `execution ${started.id}`,
+    );
   };
 
   /** A source table of four people and a model on it, named after the test. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { until } from '../support/until.ts';
 
 // The Qontext sync-log dialect end to end: logs of real full, incremental, manual and failed bulk
 // runs between two PostgreSQL databases, their trace ids, filters and pagination, and tenancy.
@@ -40,14 +41,12 @@ describe('Qontext sync-log dialect', () => {
     http(ferry.url, 'GET', route, { headers: { 'x-api-key': key } });
   const log = async (id: string) => (await logs(`/workspaces/${workspace}/sync-logs/${id}`)).body;
 
-  async function ended(id: string) {
-    for (let i = 0; i < 1800; i++) {
-      const value = await log(id);
-      if (['completed', 'failed', 'stopped', 'skipped'].includes(value.status)) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`sync log ${id} did not end`);
-  }
+  const ended = (id: string) =>
+    until(
+      () => log(id),
+      (value) => ['completed', 'failed', 'stopped', 'skipped'].includes(value.status),
+      `sync log ${id}`,
+    );
 
   before(async () => {
     [ferry, source, destination] = await Promise.all([
