@@ -353,6 +353,86 @@ describe('model syncs end to end', () => {
     ]);
   });
 
+  it('after a first run, compares by hash in the databases and reads only the rows that differ', async () => {
+    // Every type whose text the source hash must print exactly as the rows staged in the target.
+    const rowsSql = (
+      from: number,
+      to: number,
+    ) => `select g, timestamptz '2024-02-29 23:59:59.123456+00' + g * interval '1 hour',
+        12345678901234567890.0123456789 / g, g % 2 = 0, jsonb_build_object('k', g, 'ship', '🚢'),
+        decode('00ff' || lpad(to_hex(g), 2, '0'), 'hex'),
+        case g % 4 when 0 then null when 1 then '' else E'tab\\there "q" back\\\\slash, (paren) ü' || g end,
+        date '2024-01-01' + g, g / 3.0, array[g, null, g + 1], g * interval '90 minutes'
+      from generate_series(${from}, ${to}) g`;
+    const columns = `(id int primary key, at timestamptz, amount numeric(38,10), ok boolean, doc jsonb, raw bytea,
+      note text, day date, ratio double precision, tags int[], span interval)`;
+    await source.query(`create table src_hashed ${columns}; insert into src_hashed ${rowsSql(1, 40)}`);
+    await target.query(`create table t_hashed ${columns}`);
+    const names = ['id', 'at', 'amount', 'ok', 'doc', 'raw', 'note', 'day', 'ratio', 'tags', 'span'];
+    // Identity 7 twice: a duplicate, reported each run and sent once.
+    const model = (
+      await sdk.models.create({
+        body: {
+          name: 'hashed',
+          connection_id: sourceId,
+          configuration: {
+            query: 'select * from src_hashed union all select * from src_hashed where id = 7',
+          },
+          identifier: 'id',
+        },
+      })
+    ).data!;
+    const sync = await createSync({
+      name: 'hashed',
+      mode: 'replace',
+      target: { connection_id: targetId, object: 'public.t_hashed' },
+      fields: fieldsOf(model.id!, names),
+      identity: identityOf(model.id!),
+    });
+    const messages = async (executionId: string) =>
+      (
+        await http(ferry.url, 'GET', `/api/syncs/${sync.id}/executions/${executionId}/consolelog?limit=50`, {
+          key: ferry.adminKey,
+        })
+      ).body.data.entries.map((e: { message: string }) => e.message);
+    const same = async () =>
+      assert.deepEqual(
+        await target.query('select t::text as row from t_hashed t order by id'),
+        await source.query('select s::text as row from src_hashed s order by id'),
+      );
+
+    const first = await run(sync.id!);
+    assert.deepEqual([first.status, first.counts!.insert, first.counts!.warnings], ['completed', 40, 1]);
+    assert.ok(!(await messages(first.id!)).some((m: string) => m.startsWith('compared')));
+    await same();
+
+    const unchanged = await run(sync.id!);
+    assert.deepEqual([unchanged.counts!.total, unchanged.counts!.warnings], [0, 1]);
+    assert.ok(
+      (await messages(unchanged.id!)).includes(
+        'compared 41 row(s) by hash in the source and the target: 1 identity to send',
+      ),
+    );
+
+    await source.query(`update src_hashed set note = 'changed' where id = 3; delete from src_hashed where id = 5;
+      insert into src_hashed ${rowsSql(41, 41)}`);
+    const changed = await run(sync.id!);
+    assert.deepEqual(
+      [changed.counts!.insert, changed.counts!.update, changed.counts!.delete, changed.counts!.warnings],
+      [1, 1, 1, 1],
+    );
+    const log = await messages(changed.id!);
+    assert.ok(
+      log.includes('compared 41 row(s) by hash in the source and the target: 3 identities to send'),
+      log.join('\n'),
+    );
+    assert.ok(
+      log.some((m: string) => m.startsWith('read 41 row(s), 40 identities')),
+      log.join('\n'),
+    );
+    await same();
+  });
+
   it('remove deletes the rows whose identity is in the model', async () => {
     const modelId = await people('src_remove');
     await target.query(`create table t_remove (id int primary key, email text, name text, score int);

@@ -414,29 +414,44 @@ export class PostgresReader implements TableReader {
   }
 
   copyText(request: ReadRequest): Readable {
-    const { signal } = request;
+    return this.#copyStream(async () => {
+      const session = await this.#connect(request.schemaId);
+      return { client: session.client, sql: this.#copySql(session, request) };
+    }, request.signal);
+  }
+
+  /** The rows of a read-only query as a COPY text byte stream, unparsed (model change detection). */
+  copyQueryText(query: string, signal: AbortSignal): Readable {
+    return this.#copyStream(
+      async () => ({ client: await this.#open(), sql: `copy (${stripTrailingSemicolons(query)}) to stdout` }),
+      signal,
+    );
+  }
+
+  /** The bytes of a `COPY ... TO STDOUT`; the connection is closed with the stream. */
+  #copyStream(start: () => Promise<{ client: pg.Client; sql: string }>, signal: AbortSignal): Readable {
     const out = new PassThrough();
-    let session: Session | undefined;
+    let client: pg.Client | undefined;
     let cleaned = false;
     const onAbort = () => out.destroy(abortReason(signal) as Error);
     const cleanup = (ok: boolean) => {
       if (cleaned) return;
       cleaned = true;
       signal.removeEventListener('abort', onAbort);
-      if (!session) return;
-      if (ok) void this.#finish(session.client);
-      else void this.#drop(session.client, true);
+      if (!client) return;
+      if (ok) void this.#finish(client);
+      else void this.#drop(client, true);
     };
     if (signal.aborted) {
       process.nextTick(onAbort);
       return out;
     }
     signal.addEventListener('abort', onAbort, { once: true });
-    this.#connect(request.schemaId).then(
+    start().then(
       (opened) => {
-        session = opened;
+        client = opened.client;
         if (out.destroyed) return cleanup(false);
-        const copy = opened.client.query(copyTo(this.#copySql(opened, request)));
+        const copy = opened.client.query(copyTo(opened.sql));
         copy.on('error', (error) => {
           out.destroy(signal.aborted ? (abortReason(signal) as Error) : this.#failure(error));
         });

@@ -47,9 +47,18 @@ export type MapResult =
   | { kind: 'filtered' }
   | { kind: 'no_identity'; values: Value[] };
 
+/** Where each target value comes from: a model field or a constant. */
+export type ValueSource = { field: string } | { constant: string | null };
+
 export interface SyncPlan {
   /** Target field names, in the order of `MappedRecord.values`. */
   columns: string[];
+  /** The source of each target value, in `columns` order. */
+  sources: ValueSource[];
+  /** The model field holding the identity, or null when the sync has none. */
+  identityField: string | null;
+  /** The sync filters or overrides rows: a record is more than its model row's fields and constants. */
+  transforms: boolean;
   /** Index of the identity's target field in `columns`, or -1 when the sync has no identity. */
   identityIndex: number;
   map(row: Value[]): MapResult;
@@ -70,11 +79,17 @@ export function compilePlan(sync: ModelSyncRow, fields: ModelFieldInfo[]): SyncP
   const mappings = sync.fields.map((field) => ({
     target: field.target,
     source: field.source ? sourceIndex(field.source.field) : -1,
+    field: field.source?.field ?? '',
     constant: field.override_value ?? null,
   }));
   const identity = sync.identity;
   if (identity && !mappings.some((m) => m.target === identity.target)) {
-    mappings.push({ target: identity.target, source: sourceIndex(identity.source.field), constant: null });
+    mappings.push({
+      target: identity.target,
+      source: sourceIndex(identity.source.field),
+      field: identity.source.field,
+      constant: null,
+    });
   }
   const identitySource = identity ? sourceIndex(identity.source.field) : -1;
   const overrides = sync.overrides.map((o) => ({
@@ -91,6 +106,9 @@ export function compilePlan(sync: ModelSyncRow, fields: ModelFieldInfo[]): SyncP
 
   return {
     columns,
+    sources: mappings.map((m) => (m.source === -1 ? { constant: m.constant } : { field: m.field })),
+    identityField: identity?.source.field ?? null,
+    transforms: overrides.length > 0 || filters.length > 0,
     identityIndex: identity ? columns.indexOf(identity.target) : -1,
     map(row) {
       let source = row;

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { FieldInfo, Row } from '../../connectors/types.ts';
+import { quoteIdent, quoteLiteral, stripTrailingSemicolons } from '../../connectors/values.ts';
 import { FerryError } from '../../domain/errors.ts';
 import { openConnectorById, openTableReader } from '../../services/connections.ts';
 import type { Core } from '../../services/context.ts';
@@ -19,6 +21,13 @@ interface QueryReader extends TableReader {
 
 const isQueryReader = (reader: TableReader): reader is QueryReader =>
   'describeQuery' in reader && 'readQuery' in reader;
+
+/** Readers that hand out a query's rows as raw COPY text (PostgreSQL). */
+interface CopyQueryReader extends TableReader {
+  copyQueryText(query: string, signal: AbortSignal): Readable;
+}
+
+const isCopyQueryReader = (reader: TableReader): reader is CopyQueryReader => 'copyQueryText' in reader;
 
 /**
  * Rows a SQL model reads through a connector's plain query runner (SQLite, DuckDB, files), whose
@@ -155,4 +164,67 @@ function textOf(value: unknown): string | null {
   if (typeof value === 'boolean') return value ? 't' : 'f';
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** What a per-row hash covers: the identity field and the target values, each a model field or a constant. */
+export interface RowHashSpec {
+  identityField: string;
+  values: ({ field: string } | { constant: string | null })[];
+}
+
+/** The model as a relation SQL can select from (`m`): its query, or its table. */
+function modelRelation(configuration: ModelConfiguration): string {
+  if (configuration.query) return `(${stripTrailingSemicolons(configuration.query)}\n) m`;
+  const name = configuration.table!;
+  const dot = name.indexOf('.');
+  const qualified =
+    dot === -1 ? quoteIdent(name) : `${quoteIdent(name.slice(0, dot))}.${quoteIdent(name.slice(dot + 1))}`;
+  return `${qualified} m`;
+}
+
+/**
+ * Per model row, `identity<TAB>hash` as COPY text, computed in the source: the identity's text and the
+ * md5 of the row of target values, which is the hash the PostgreSQL target keeps (`record_out` prints
+ * each value with its type's output function, as COPY does, so the text and the typed row hash alike).
+ * Undefined when the source cannot (not PostgreSQL). The stream's end closes the source connection.
+ */
+export async function hashModelRows(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  spec: RowHashSpec,
+  signal: AbortSignal,
+): Promise<Readable | undefined> {
+  const reader = await openTableReader(core, connectionId).catch(() => undefined);
+  if (!reader || !isCopyQueryReader(reader)) {
+    await reader?.close().catch(() => {});
+    return undefined;
+  }
+  const values = spec.values.map((v) =>
+    'field' in v
+      ? `m.${quoteIdent(v.field)}`
+      : v.constant === null
+        ? 'null::text'
+        : `${quoteLiteral(v.constant)}::text`,
+  );
+  // `format('%s', …)` prints with the type's output function too (a boolean is `t`, not `true`).
+  const sql = `select format('%s', m.${quoteIdent(spec.identityField)}), md5(row(${values.join(', ')})::text)
+    from ${modelRelation(configuration)}`;
+  const stream = reader.copyQueryText(sql, signal);
+  stream.once('close', () => void reader.close().catch(() => {}));
+  return stream;
+}
+
+/** The model restricted to the rows whose identity (as text) is one of `identities`, fields in order. */
+export function modelSubset(
+  configuration: ModelConfiguration,
+  fields: ModelFieldInfo[],
+  identityField: string,
+  identities: string[],
+): ModelConfiguration {
+  const array = `{${identities.map((id) => `"${id.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+  return {
+    query: `select ${fields.map((f) => `m.${quoteIdent(f.name)}`).join(', ')} from ${modelRelation(configuration)}
+      where format('%s', m.${quoteIdent(identityField)}) in (select unnest(${quoteLiteral(array)}::text[]))`,
+  };
 }

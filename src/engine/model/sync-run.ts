@@ -3,9 +3,14 @@ import type { Core } from '../../services/context.ts';
 import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
 import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
 import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
-import { readModel } from './source.ts';
+import { hashModelRows, type ModelConfiguration, modelSubset, readModel } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
-import { type ChunkedModelTarget, openModelTarget, type StreamedModelTarget } from './targets.ts';
+import {
+  type ChunkedModelTarget,
+  type Comparison,
+  openModelTarget,
+  type StreamedModelTarget,
+} from './targets.ts';
 
 /** Marks an identity seen in the current run (never a content hash). */
 const SEEN = '';
@@ -99,14 +104,9 @@ async function* plannedRecords(
   r: SyncRun,
   logs: Logs,
   tally: Tally,
+  configuration: ModelConfiguration = r.model.configuration,
 ): AsyncGenerator<PlannedRecord[]> {
-  for await (const rows of readModel(
-    core,
-    r.model.connectionId,
-    r.model.configuration,
-    r.model.fields,
-    r.signal,
-  )) {
+  for await (const rows of readModel(core, r.model.connectionId, configuration, r.model.fields, r.signal)) {
     tally.read += rows.length;
     const records: PlannedRecord[] = [];
     for (const row of rows) {
@@ -142,6 +142,7 @@ async function chunkedRun(
   const { counts } = r;
   const everything = sendsEverything(r);
   tally.known = await target.begin();
+  const compared = everything || tally.known === 0 ? undefined : await compareInDatabases(core, r, target);
   let chunk: PlannedRecord[] = [];
   const send = async () => {
     const outcome = await target.send(chunk, everything);
@@ -166,15 +167,68 @@ async function chunkedRun(
     }
     await saveCounts(core, r.executionId, counts);
   };
-  for await (const records of plannedRecords(core, r, logs, tally)) {
+  // Nothing differs: there is nothing to read.
+  const model = compared?.subset === null ? [] : plannedRecords(core, r, logs, tally, compared?.subset);
+  for await (const records of model) {
     for (const record of records) chunk.push(record);
     if (chunk.length >= chunkSize || draining(r)) await send();
     if (draining(r)) return false;
   }
   if (chunk.length > 0) await send();
+  if (compared) {
+    // Every row left out has an identity of its own; each duplicate or empty one was read and warned of.
+    tally.read = compared.comparison.rows;
+    tally.identities = compared.comparison.rows - counts.warnings;
+  }
   // A run over some identities says nothing about the others: replace prunes only after full runs.
-  counts.deleted += await target.finish(r.only === undefined, (json) => logs.deletes.writeJson(json));
+  const prune = r.only !== undefined ? 'none' : compared ? 'compared' : 'sent';
+  counts.deleted += await target.finish(prune, (json) => logs.deletes.writeJson(json));
   return true;
+}
+
+/** Beyond this share of the model differing, reading all of it costs no more than picking the rows. */
+const subsetShare = 0.25;
+
+/**
+ * Change detection in the databases, for a PostgreSQL source and a sync that only maps fields: the
+ * source hashes every row (identity and target values) and streams just those pairs to the target,
+ * which compares them with its state; the run then reads only the rows that differ. The records read
+ * still go through `send`, which compares again before writing: this step only saves reading and
+ * staging what did not change. Undefined when it cannot be done, or when so much differs that the run
+ * reads the whole model.
+ */
+async function compareInDatabases(
+  core: Core,
+  r: SyncRun,
+  target: ChunkedModelTarget,
+): Promise<{ comparison: Comparison; subset: ModelConfiguration | null } | undefined> {
+  const { plan, model } = r;
+  if (plan.transforms || plan.identityField === null) return undefined;
+  const spec = { identityField: plan.identityField, values: plan.sources };
+  let comparison: Comparison;
+  try {
+    const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
+    if (!hashes) return undefined;
+    comparison = await target.compare(hashes);
+  } catch (error) {
+    if (r.signal.aborted) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    await r.log(
+      `could not compare the model by hash in the databases (${message}); reading all of it`,
+      'warn',
+    );
+    return undefined;
+  }
+  const { rows, differing } = comparison;
+  await r.log(
+    `compared ${rows} row(s) by hash in the source and the target: ${differing.length} identit${differing.length === 1 ? 'y' : 'ies'} to send`,
+  );
+  if (differing.length > rows * subsetShare) return undefined;
+  const subset =
+    differing.length === 0
+      ? null
+      : modelSubset(model.configuration, model.fields, plan.identityField, differing);
+  return { comparison, subset };
 }
 
 /** A streamed target is compared in Ferry against the hashes it last received, one entry per identity. */

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { MysqlConfig } from '../../connectors/mysql/index.ts';
 import type { PostgresConfig } from '../../connectors/postgres/index.ts';
 import { FerryError } from '../../domain/errors.ts';
@@ -140,6 +141,16 @@ export interface StreamedModelTarget {
   close(): Promise<void>;
 }
 
+export type Prune = 'none' | 'sent' | 'compared';
+
+/** What `ChunkedModelTarget.compare` found. */
+export interface Comparison {
+  /** Model rows compared. */
+  rows: number;
+  /** Identities to send: new, changed, repeated in the model, or empty (`''`). */
+  differing: string[];
+}
+
 /** What one chunk did in a chunked target; records are JSON lines of their target values. */
 export interface ChunkOutcome {
   /** Records sent: new or changed ones, every one on a resync. */
@@ -162,14 +173,21 @@ export interface ChunkedModelTarget {
   readonly kind: 'chunked';
   /** Opens the run (snapshot mode: the one transaction that replaces the content); returns the identities known. */
   begin(): Promise<number>;
+  /**
+   * Compares every model row's identity and hash (COPY text `identity<TAB>hash`, computed by the source)
+   * with the state: the identities whose records are new or changed, repeated or empty. A run that
+   * compared sends only those; replace mode then keeps every identity compared.
+   */
+  compare(hashes: Readable): Promise<Comparison>;
   /** Stages, compares and writes one chunk; `everything` sends unchanged records too. */
   send(records: PlannedRecord[], everything: boolean): Promise<ChunkOutcome>;
   /**
-   * Ends the run. `prune` (replace mode, after a run over the whole model) deletes the identities the
-   * model no longer has and any row the sync did not write, each passed to `onDeleted`. Returns the
-   * rows deleted (snapshot mode: the rows the snapshot replaced).
+   * Ends the run. In replace mode, after a run over the whole model, `prune` deletes the identities the
+   * model no longer has and any row the sync did not write, each passed to `onDeleted`; the model's
+   * identities are those the run sent, or those it compared. Returns the rows deleted (snapshot mode:
+   * the rows the snapshot replaced).
    */
-  finish(prune: boolean, onDeleted: (json: string) => Promise<void> | undefined): Promise<number>;
+  finish(prune: Prune, onDeleted: (json: string) => Promise<void> | undefined): Promise<number>;
   close(): Promise<void>;
 }
 

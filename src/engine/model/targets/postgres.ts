@@ -10,7 +10,7 @@ import { connect } from '../../../connectors/postgres/writer.ts';
 import { quoteIdent, quoteLiteral } from '../../../connectors/values.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import { contentHash, type PlannedRecord } from '../plan.ts';
-import type { ChunkedModelTarget, ChunkOutcome, TargetRequest } from '../targets.ts';
+import type { ChunkedModelTarget, ChunkOutcome, Comparison, Prune, TargetRequest } from '../targets.ts';
 import { isRecordError } from './batch.ts';
 
 /**
@@ -22,10 +22,13 @@ const STATE_TABLE = '_ferry_model_state';
 const CHUNK = 'ferry_model_chunk';
 /** Identities sent so far in this run (duplicates, and what replace mode keeps). */
 const SEEN = 'ferry_model_seen';
+/** Every identity of the model with the hash of its record, when the source computed them (`compare`). */
+const HASHES = 'ferry_model_hashes';
 
 // Temporary tables are session-local and skip the WAL; the buffers keep a run's seen identities in memory.
+// JIT would compile each chunk's statement for longer than it runs.
 const SESSION_SQL =
-  "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0; set temp_buffers = '64MB'; set work_mem = '64MB'";
+  "set timezone = 'UTC'; set datestyle = 'ISO, MDY'; set statement_timeout = 0; set temp_buffers = '64MB'; set work_mem = '64MB'; set jit = off";
 
 /** Rows per write to the COPY stream that stages a chunk. */
 const copyBlockRows = 1_000;
@@ -77,7 +80,8 @@ export async function openPostgresTarget(
     );
     await client.query(
       `create temp table ${CHUNK} (seq bigint not null, cid text not null, ${request.columns.map((_, j) => `c${j} text`).join(', ')});
-       create temp table ${SEEN} (cid text primary key, seq bigint not null)`,
+       create temp table ${SEEN} (cid text primary key, seq bigint not null);
+       create temp table ${HASHES} (cid text not null, h text not null)`,
     );
     return new PostgresModelTarget(client, config, request, {
       table: `${quoteIdent(schema)}.${quoteIdent(table)}`,
@@ -166,6 +170,27 @@ class PostgresModelTarget implements ChunkedModelTarget {
     }
   }
 
+  async compare(hashes: Readable): Promise<Comparison> {
+    try {
+      await this.#client.query(`truncate ${HASHES}`);
+      const load = this.#client.query(copyFrom(`copy ${HASHES} from stdin`));
+      await pipeline(hashes, load);
+      await this.#client.query(`analyze ${HASHES}`);
+      // A (identity, hash) pair seen twice is a duplicate; two pairs of one identity differ from the state
+      // at least once. Both come out, so the run reads every row of a repeated identity and warns.
+      const rows = await this.#copyOut(
+        `select x.cid from (select cid, h, count(*) as n from ${HASHES} group by cid, h) x
+           left join ${this.#state} st on st.sync_id = ${this.#syncId()} and st.identity = x.cid
+         where x.n > 1 or x.cid = '' or st.hash is distinct from x.h`,
+        1,
+      );
+      const differing = [...new Set(rows.map(([cid]) => cid!))];
+      return { rows: Number(load.rowCount), differing };
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
   async send(records: PlannedRecord[], everything: boolean): Promise<ChunkOutcome> {
     const outcome: ChunkOutcome = {
       sent: 0,
@@ -249,20 +274,21 @@ class PostgresModelTarget implements ChunkedModelTarget {
         union all select seq, action, json, cid from duplicate) o order by seq`;
   }
 
-  async finish(prune: boolean, onDeleted: (json: string) => Promise<void> | undefined): Promise<number> {
+  async finish(prune: Prune, onDeleted: (json: string) => Promise<void> | undefined): Promise<number> {
     try {
       if (this.#request.mode === 'snapshot') {
         await this.#client.query('commit');
         this.#inTransaction = false;
         return this.#snapshotDeleted;
       }
-      if (this.#request.mode !== 'replace' || !prune) return 0;
+      if (this.#request.mode !== 'replace' || prune === 'none') return 0;
+      const identities = prune === 'sent' ? SEEN : HASHES;
       const { identityIndex, columns } = this.#request;
       const id = quoteIdent(columns[identityIndex]!);
       return await this.#atomic(async () => {
         await this.#client.query(
           `delete from ${this.#state} st where st.sync_id = $1
-             and not exists (select 1 from ${SEEN} s where s.cid = st.identity)`,
+             and not exists (select 1 from ${identities} s where s.cid = st.identity)`,
           [this.#request.syncId],
         );
         const textOf = columns.map((c) => `t.${quoteIdent(c)}::text`);
