@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { fromPglite, type Db as QueueDb } from 'pg-boss';
 import * as schema from './schema.ts';
@@ -40,6 +39,11 @@ export async function openStore(options: { databaseUrl?: string; dataDir: string
 
 async function openEmbedded(directory: string): Promise<Store> {
   mkdirSync(directory, { recursive: true });
+  // PGlite's WebAssembly PostgreSQL loads only for an embedded store.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const pglite = await PGlite.create(directory);
   const runner = (q: Pick<PGlite, 'exec' | 'query'>): SqlRunner => ({
     exec: async (script) => void (await q.exec(script)),

@@ -1,20 +1,16 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import { lockedDownOptions, readAll, runLimited } from '../duckdb-shared.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
 import type { Connector, ConnectorType, QueryResult, Row, SchemaInfo } from '../types.ts';
 import { fieldTypeOf, quoteIdent } from '../values.ts';
 import { duckdbLogicalType } from './logical-types.ts';
+import { type DuckdbConfig, duckdbType } from './type.ts';
 import { openDuckdbWriter } from './writer.ts';
 
-const configSchema = z.object({
-  path: z.string().trim().min(1),
-});
-
-export type DuckdbConfig = z.infer<typeof configSchema>;
+const { configSchema } = duckdbType;
 
 const FIELD = 'configuration.path';
 
@@ -172,11 +168,7 @@ class DuckdbConnector implements Connector {
 }
 
 export const duckdbConnector: ConnectorType<DuckdbConfig> = {
-  id: 'duckdb',
-  name: 'DuckDB',
-  capabilities: { source: true, destination: true },
-  configSchema,
-  secretFields: [],
+  ...duckdbType,
   async open(config) {
     return new DuckdbConnector(parseConfig(configSchema, config));
   },

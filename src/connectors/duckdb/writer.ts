@@ -35,7 +35,7 @@ import type {
 import { lockedDownOptions } from '../duckdb-shared.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
 import { quoteIdent, quoteLiteral } from '../values.ts';
-import type { DuckdbConfig } from './index.ts';
+import type { DuckdbConfig } from './type.ts';
 
 /** DuckDB's DECIMAL holds at most 38 digits. */
 const MAX_DECIMAL_PRECISION = 38;

@@ -1,7 +1,6 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import { duckdbLogicalType } from '../duckdb/logical-types.ts';
 import { lockedDownOptions, readAll, runLimited } from '../duckdb-shared.ts';
@@ -10,13 +9,10 @@ import type { Connector, ConnectorType, QueryResult, Row, SchemaInfo } from '../
 import { fieldTypeOf, quoteIdent, quoteLiteral } from '../values.ts';
 import { readers } from './formats.ts';
 import { FilesReader } from './reader.ts';
+import { type FilesConfig, filesType } from './type.ts';
 import { openParquetWriter } from './writer.ts';
 
-const configSchema = z.object({
-  path: z.string().trim().min(1),
-});
-
-export type FilesConfig = z.infer<typeof configSchema>;
+const { configSchema } = filesType;
 
 const FIELD = 'configuration.path';
 
@@ -172,11 +168,7 @@ class FilesConnector implements Connector {
 }
 
 export const filesConnector: ConnectorType<FilesConfig> = {
-  id: 'files',
-  name: 'Files (CSV, JSONL, Parquet)',
-  capabilities: { source: true, destination: true },
-  configSchema,
-  secretFields: [],
+  ...filesType,
   async open(config) {
     return new FilesConnector(parseConfig(configSchema, config));
   },

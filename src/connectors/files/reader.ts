@@ -17,7 +17,7 @@ import {
   rowLimit,
 } from '../values.ts';
 import { readers } from './formats.ts';
-import type { FilesConfig } from './index.ts';
+import type { FilesConfig } from './type.ts';
 
 const FIELD = 'configuration.path';
 

@@ -47,7 +47,7 @@ import { DuckdbStageLoader, duckdbColumnType, duckdbMessage, Mutex, pgTextSql } 
 import { lockedDownOptions } from '../duckdb-shared.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
 import { quoteIdent, quoteLiteral } from '../values.ts';
-import type { FilesConfig } from './index.ts';
+import type { FilesConfig } from './type.ts';
 
 /** LogicalType → Parquet column (physical type and logical annotation, as DuckDB writes them). */
 export const parquetColumnTypes = {

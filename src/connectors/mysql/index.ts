@@ -1,8 +1,6 @@
 import mysql from 'mysql2/promise';
-import type { z } from 'zod';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import { connectionFailed, parseConfig, queryFailed } from '../errors.ts';
-import { serverConfigSchema } from '../server-config.ts';
 import type { Connector, ConnectorType, FieldInfo, QueryResult, Row, SchemaInfo } from '../types.ts';
 import {
   fieldTypeOf,
@@ -14,10 +12,9 @@ import {
 } from '../values.ts';
 import { mysqlLogicalType } from './logical-types.ts';
 import { MysqlReader } from './reader.ts';
+import { type MysqlConfig, mysqlType } from './type.ts';
 
-const configSchema = serverConfigSchema(3306);
-
-export type MysqlConfig = z.infer<typeof configSchema>;
+const { configSchema } = mysqlType;
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 60_000;
@@ -260,11 +257,7 @@ async function mariadbJsonColumns(
 }
 
 export const mysqlConnector: ConnectorType<MysqlConfig> = {
-  id: 'mysql',
-  name: 'MySQL / MariaDB',
-  capabilities: { source: true, destination: true },
-  configSchema,
-  secretFields: ['password'],
+  ...mysqlType,
   async open(config) {
     return new MysqlConnector(parseConfig(configSchema, config));
   },

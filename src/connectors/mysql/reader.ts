@@ -14,8 +14,8 @@ import {
   rowLimit,
   stripTrailingSemicolons,
 } from '../values.ts';
-import type { MysqlConfig } from './index.ts';
 import { mysqlLogicalType } from './logical-types.ts';
+import type { MysqlConfig } from './type.ts';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const KILL_TIMEOUT_MS = 3_000;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { MysqlConfig } from '../../connectors/mysql/index.ts';
+import type { MysqlConfig } from '../../connectors/mysql/type.ts';
 import type { PostgresConfig } from '../../connectors/postgres/index.ts';
 import { FerryError } from '../../domain/errors.ts';
 import { connectionEndpoint, openConnectorById } from '../../services/connections.ts';
@@ -9,7 +9,6 @@ import type { MappedRecord, PlannedRecord } from './plan.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import { type HttpTargetConfig, httpTargetInfo, openHttpTarget } from './targets/http.ts';
 import { modesOf } from './targets/modes.ts';
-import { openMysqlTarget } from './targets/mysql.ts';
 import { openPostgresTarget } from './targets/postgres.ts';
 
 export interface TargetFieldInfo {
@@ -200,6 +199,8 @@ export async function openModelTarget(
 ): Promise<ModelTarget> {
   const { type, config } = await targetType(core, connectionId);
   if (type.id === 'postgresql') return openPostgresTarget(config as PostgresConfig, request);
-  if (type.id === 'mysql') return openMysqlTarget(config as MysqlConfig, request);
+  // mysql2 loads with the first MySQL target, as with the MySQL connector.
+  if (type.id === 'mysql')
+    return (await import('./targets/mysql.ts')).openMysqlTarget(config as MysqlConfig, request);
   return openHttpTarget(core, config as HttpTargetConfig, request);
 }

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { connectionFailed, queryFailed } from '../../../connectors/errors.ts';
-import type { MysqlConfig } from '../../../connectors/mysql/index.ts';
+import type { MysqlConfig } from '../../../connectors/mysql/type.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { MappedRecord } from '../plan.ts';
 import type { StreamedModelTarget, TargetRequest } from '../targets.ts';
