@@ -420,12 +420,16 @@ export class PostgresReader implements TableReader {
     }, request.signal);
   }
 
-  /** The rows of a read-only query as a COPY text byte stream, unparsed (model change detection). */
+  /**
+   * The rows of a read-only query as a COPY text byte stream, unparsed (model change detection, which
+   * hashes every row: the scan is planned for parallel workers however many rows it returns).
+   */
   copyQueryText(query: string, signal: AbortSignal): Readable {
-    return this.#copyStream(
-      async () => ({ client: await this.#open(), sql: `copy (${stripTrailingSemicolons(query)}) to stdout` }),
-      signal,
-    );
+    return this.#copyStream(async () => {
+      const client = await this.#open();
+      await client.query('set parallel_setup_cost = 0; set parallel_tuple_cost = 0');
+      return { client, sql: `copy (${stripTrailingSemicolons(query)}) to stdout` };
+    }, signal);
   }
 
   /** The bytes of a `COPY ... TO STDOUT`; the connection is closed with the stream. */

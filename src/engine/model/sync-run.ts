@@ -2,6 +2,7 @@ import type { RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
 import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
 import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
+import { RepeatedIdentities } from './repeated-identities.ts';
 import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
 import { hashModelRows, type ModelConfiguration, modelSubset, readModel } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
@@ -209,7 +210,11 @@ async function compareInDatabases(
   try {
     const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
     if (!hashes) return undefined;
-    comparison = await target.compare(hashes);
+    // Repeated identities are found on the way: each is read in full and warned of, as in a full read.
+    const tracked = new RepeatedIdentities();
+    hashes.once('error', (error) => tracked.destroy(error));
+    comparison = await target.compare(hashes.pipe(tracked));
+    comparison.differing = [...new Set([...comparison.differing, ...tracked.repeated])];
   } catch (error) {
     if (r.signal.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);

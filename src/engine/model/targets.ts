@@ -146,7 +146,7 @@ export type Prune = 'none' | 'sent' | 'compared';
 export interface Comparison {
   /** Model rows compared. */
   rows: number;
-  /** Identities to send: new, changed, repeated in the model, or empty (`''`). */
+  /** Identities to send: new, changed, or empty (`''`). */
   differing: string[];
 }
 
@@ -174,8 +174,9 @@ export interface ChunkedModelTarget {
   begin(): Promise<number>;
   /**
    * Compares every model row's identity and hash (COPY text `identity<TAB>hash`, computed by the source)
-   * with the state: the identities whose records are new or changed, repeated or empty. A run that
-   * compared sends only those; replace mode then keeps every identity compared.
+   * with the state: the identities whose records are new or changed, or empty. A run that compared
+   * sends only those (and the repeated ones, which it finds on the way); replace mode then keeps every
+   * identity compared.
    */
   compare(hashes: Readable): Promise<Comparison>;
   /** Stages, compares and writes one chunk; `everything` sends unchanged records too. */

@@ -176,12 +176,10 @@ class PostgresModelTarget implements ChunkedModelTarget {
       const load = this.#client.query(copyFrom(`copy ${HASHES} from stdin`));
       await pipeline(hashes, load);
       await this.#client.query(`analyze ${HASHES}`);
-      // A (identity, hash) pair seen twice is a duplicate; two pairs of one identity differ from the state
-      // at least once. Both come out, so the run reads every row of a repeated identity and warns.
       const rows = await this.#copyOut(
-        `select x.cid from (select cid, h, count(*) as n from ${HASHES} group by cid, h) x
+        `select x.cid from ${HASHES} x
            left join ${this.#state} st on st.sync_id = ${this.#syncId()} and st.identity = x.cid
-         where x.n > 1 or x.cid = '' or st.hash is distinct from x.h`,
+         where x.cid = '' or st.hash is distinct from x.h`,
         1,
       );
       const differing = [...new Set(rows.map(([cid]) => cid!))];
