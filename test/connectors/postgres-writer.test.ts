@@ -398,6 +398,10 @@ describe('postgresql writer', () => {
       { inserted: 4, updated: 0, cursor: { value: '2024-01-01 00:00:00.000002+00', pk: ['10'] } },
     );
     assert.deepEqual(await writer.readCursor(target), r1.cursor);
+    // Pages keep room for the merges' updates to stay on their page (HOT updates).
+    const storage = async () =>
+      (await db.query(`select reloptions from pg_class where oid = 'ns_r.events'::regclass`))[0].reloptions;
+    assert.deepEqual(await storage(), ['fillfactor=90']);
 
     const second = await begin(target, { mode: 'replicate' });
     await second.write([
@@ -440,6 +444,7 @@ describe('postgresql writer', () => {
     assert.deepEqual(r4.cursor, { value: '2020-01-01 00:00:00+00', pk: ['5'] });
     assert.deepEqual(await writer.readCursor(target), r4.cursor);
     assert.deepEqual(await db.query('select id::int, v from ns_r.events'), [{ id: 5, v: 'five' }]);
+    assert.deepEqual(await storage(), ['fillfactor=90']);
 
     // A cursor whose table was dropped is forgotten.
     await db.query('drop table ns_r.events');

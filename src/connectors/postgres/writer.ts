@@ -258,6 +258,15 @@ class PostgresLoad implements TableLoad {
     this.#copySql = `copy ${this.#stage} (${target.columns.map((c) => quoteIdent(c.name)).join(', ')}) from stdin`;
   }
 
+  /**
+   * Storage parameters of a destination table. Replicate merges update rows in place: its pages keep
+   * 10% free, so that an update changing no indexed column stays on its page (a HOT update: no new
+   * index entry, one page written), which makes the merge of a few changed rows much cheaper.
+   */
+  get #storage(): string {
+    return this.#options.mode === 'replicate' ? ' with (fillfactor = 90)' : '';
+  }
+
   get #cursorColumn(): ColumnSpec | undefined {
     const name = this.#target.cursorColumn;
     return this.#options.mode === 'replicate' && name !== undefined
@@ -334,14 +343,16 @@ class PostgresLoad implements TableLoad {
       await this.#query('begin');
       try {
         const unlogged = this.#swap ? '' : 'unlogged ';
+        // A swapped-in stage becomes the destination table.
+        const storage = this.#swap ? this.#storage : '';
         const finalOid = await relationOid(this.#client, target.namespace, target.table);
         if (finalOid === null || this.#rebuild) {
           await this.#query(
-            `create ${unlogged}table ${this.#stage} (${target.columns.map((c) => this.#columnDdl(c)).join(', ')})`,
+            `create ${unlogged}table ${this.#stage} (${target.columns.map((c) => this.#columnDdl(c)).join(', ')})${storage}`,
           );
         } else {
           await this.#query(
-            `create ${unlogged}table ${this.#stage} (like ${this.#final} including constraints)`,
+            `create ${unlogged}table ${this.#stage} (like ${this.#final} including constraints)${storage}`,
           );
           const existing = await columnsOf(this.#client, finalOid);
           for (const column of target.columns)
@@ -594,7 +605,7 @@ class PostgresLoad implements TableLoad {
         ? `, constraint ${quoteIdent(primaryKeyName(target.table))} primary key (${pk.join(', ')})`
         : '';
       await this.#query(
-        `create table ${this.#final} (${target.columns.map((c) => this.#columnDdl(c)).join(', ')}${key})`,
+        `create table ${this.#final} (${target.columns.map((c) => this.#columnDdl(c)).join(', ')}${key})${this.#storage}`,
       );
       finalOid = (await relationOid(this.#client, target.namespace, target.table))!;
     } else {
