@@ -369,14 +369,15 @@ describe('model syncs end to end', () => {
     await source.query(`create table src_hashed ${columns}; insert into src_hashed ${rowsSql(1, 40)}`);
     await target.query(`create table t_hashed ${columns}`);
     const names = ['id', 'at', 'amount', 'ok', 'doc', 'raw', 'note', 'day', 'ratio', 'tags', 'span'];
-    // Identity 7 twice: a duplicate, reported each run and sent once.
+    // Identity 7 twice: a duplicate, reported each run and sent once; one record without identity.
     const model = (
       await sdk.models.create({
         body: {
           name: 'hashed',
           connection_id: sourceId,
           configuration: {
-            query: 'select * from src_hashed union all select * from src_hashed where id = 7',
+            query: `select * from src_hashed union all select * from src_hashed where id = 7
+              union all select null, at, amount, ok, doc, raw, note, day, ratio, tags, span from src_hashed where id = 9`,
           },
           identifier: 'id',
         },
@@ -402,15 +403,18 @@ describe('model syncs end to end', () => {
       );
 
     const first = await run(sync.id!);
-    assert.deepEqual([first.status, first.counts!.insert, first.counts!.warnings], ['completed', 40, 1]);
+    assert.deepEqual(
+      [first.status, first.counts!.insert, first.counts!.warnings, first.counts!.error],
+      ['completed', 40, 2, 0],
+    );
     assert.ok(!(await messages(first.id!)).some((m: string) => m.startsWith('compared')));
     await same();
 
     const unchanged = await run(sync.id!);
-    assert.deepEqual([unchanged.counts!.total, unchanged.counts!.warnings], [0, 1]);
+    assert.deepEqual([unchanged.counts!.total, unchanged.counts!.warnings], [0, 2]);
     assert.ok(
       (await messages(unchanged.id!)).includes(
-        'compared 41 row(s) by hash in the source and the target: 1 identity to send',
+        'compared 42 row(s) by hash in the source and the target: 2 identities to send',
       ),
     );
 
@@ -419,15 +423,15 @@ describe('model syncs end to end', () => {
     const changed = await run(sync.id!);
     assert.deepEqual(
       [changed.counts!.insert, changed.counts!.update, changed.counts!.delete, changed.counts!.warnings],
-      [1, 1, 1, 1],
+      [1, 1, 1, 2],
     );
     const log = await messages(changed.id!);
     assert.ok(
-      log.includes('compared 41 row(s) by hash in the source and the target: 3 identities to send'),
+      log.includes('compared 42 row(s) by hash in the source and the target: 4 identities to send'),
       log.join('\n'),
     );
     assert.ok(
-      log.some((m: string) => m.startsWith('read 41 row(s), 40 identities')),
+      log.some((m: string) => m.startsWith('read 42 row(s), 40 identities')),
       log.join('\n'),
     );
     await same();

@@ -421,15 +421,16 @@ export class PostgresReader implements TableReader {
   }
 
   /**
-   * The rows of a read-only query as a COPY text byte stream, unparsed (model change detection, which
-   * hashes every row: the scan is planned for parallel workers however many rows it returns).
+   * The rows of a read-only query as a COPY text byte stream, unparsed (model syncs). `parallel` plans
+   * the scan for parallel workers however many rows it returns (worth it when it computes per row, as
+   * hashing does), which gives up the rows' order.
    */
-  copyQueryText(query: string, signal: AbortSignal): Readable {
+  copyQueryText(query: string, options: { parallel: boolean; signal: AbortSignal }): Readable {
     return this.#copyStream(async () => {
       const client = await this.#open();
-      await client.query('set parallel_setup_cost = 0; set parallel_tuple_cost = 0');
+      if (options.parallel) await client.query('set parallel_setup_cost = 0; set parallel_tuple_cost = 0');
       return { client, sql: `copy (${stripTrailingSemicolons(query)}) to stdout` };
-    }, signal);
+    }, options.signal);
   }
 
   /** The bytes of a `COPY ... TO STDOUT`; the connection is closed with the stream. */

@@ -24,7 +24,7 @@ const isQueryReader = (reader: TableReader): reader is QueryReader =>
 
 /** Readers that hand out a query's rows as raw COPY text (PostgreSQL). */
 interface CopyQueryReader extends TableReader {
-  copyQueryText(query: string, signal: AbortSignal): Readable;
+  copyQueryText(query: string, options: { parallel: boolean; signal: AbortSignal }): Readable;
 }
 
 const isCopyQueryReader = (reader: TableReader): reader is CopyQueryReader => 'copyQueryText' in reader;
@@ -166,8 +166,8 @@ function textOf(value: unknown): string | null {
   return String(value);
 }
 
-/** What a per-row hash covers: the identity field and the target values, each a model field or a constant. */
-export interface RowHashSpec {
+/** The target values of a record and its identity, each a model field or a constant. */
+export interface RecordSpec {
   identityField: string;
   values: ({ field: string } | { constant: string | null })[];
 }
@@ -182,37 +182,72 @@ function modelRelation(configuration: ModelConfiguration): string {
   return `${qualified} m`;
 }
 
+/** SQL of a record's identity and values; `format('%s', …)` prints with the type's output function, as COPY does. */
+function recordSql(spec: RecordSpec) {
+  return {
+    identity: `format('%s', m.${quoteIdent(spec.identityField)})`,
+    values: spec.values.map((v) =>
+      'field' in v
+        ? `m.${quoteIdent(v.field)}`
+        : v.constant === null
+          ? 'null::text'
+          : `${quoteLiteral(v.constant)}::text`,
+    ),
+  };
+}
+
 /**
- * Per model row, `identity<TAB>hash` as COPY text, computed in the source: the identity's text and the
- * md5 of the row of target values, which is the hash the PostgreSQL target keeps (`record_out` prints
- * each value with its type's output function, as COPY does, so the text and the typed row hash alike).
- * Undefined when the source cannot (not PostgreSQL). The stream's end closes the source connection.
+ * A query over the model as COPY text straight from a PostgreSQL source (undefined for other sources);
+ * the stream's end closes the source connection.
  */
-export async function hashModelRows(
+async function copyFromSource(
   core: Core,
   connectionId: string,
-  configuration: ModelConfiguration,
-  spec: RowHashSpec,
-  signal: AbortSignal,
+  sql: string,
+  options: { parallel: boolean; signal: AbortSignal },
 ): Promise<Readable | undefined> {
   const reader = await openTableReader(core, connectionId).catch(() => undefined);
   if (!reader || !isCopyQueryReader(reader)) {
     await reader?.close().catch(() => {});
     return undefined;
   }
-  const values = spec.values.map((v) =>
-    'field' in v
-      ? `m.${quoteIdent(v.field)}`
-      : v.constant === null
-        ? 'null::text'
-        : `${quoteLiteral(v.constant)}::text`,
-  );
-  // `format('%s', …)` prints with the type's output function too (a boolean is `t`, not `true`).
-  const sql = `select format('%s', m.${quoteIdent(spec.identityField)}), md5(row(${values.join(', ')})::text)
-    from ${modelRelation(configuration)}`;
-  const stream = reader.copyQueryText(sql, signal);
+  const stream = reader.copyQueryText(sql, options);
   stream.once('close', () => void reader.close().catch(() => {}));
   return stream;
+}
+
+/**
+ * Per model row, `identity<TAB>hash` as COPY text, computed in the source: the identity's text and the
+ * md5 of the row of target values, which is the hash the PostgreSQL target keeps (`record_out` prints
+ * each value with its type's output function, as COPY does, so the text and the typed row hash alike).
+ * In any order: the scan may use parallel workers.
+ */
+export function hashModelRows(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  spec: RecordSpec,
+  signal: AbortSignal,
+): Promise<Readable | undefined> {
+  const { identity, values } = recordSql(spec);
+  const sql = `select ${identity}, md5(row(${values.join(', ')})::text) from ${modelRelation(configuration)}`;
+  return copyFromSource(core, connectionId, sql, { parallel: true, signal });
+}
+
+/**
+ * The model's records as COPY text `identity<TAB>value…`, in model order, as the source prints them:
+ * the text the bulk reader would hand Ferry, without Ferry parsing and printing it again.
+ */
+export function copyModelRecords(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  spec: RecordSpec,
+  signal: AbortSignal,
+): Promise<Readable | undefined> {
+  const { identity, values } = recordSql(spec);
+  const sql = `select ${identity}, ${values.join(', ')} from ${modelRelation(configuration)}`;
+  return copyFromSource(core, connectionId, sql, { parallel: false, signal });
 }
 
 /** The model restricted to the rows whose identity (as text) is one of `identities`, fields in order. */

@@ -1,14 +1,22 @@
 import type { RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
 import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
+import { copyChunks } from './copy-chunks.ts';
 import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
 import { RepeatedIdentities } from './repeated-identities.ts';
 import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
-import { hashModelRows, type ModelConfiguration, modelSubset, readModel } from './source.ts';
+import {
+  copyModelRecords,
+  hashModelRows,
+  type ModelConfiguration,
+  modelSubset,
+  readModel,
+} from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import {
   type ChunkedModelTarget,
   type Comparison,
+  type ModelChunk,
   openModelTarget,
   type StreamedModelTarget,
 } from './targets.ts';
@@ -45,6 +53,7 @@ interface Tally {
   known: number;
 }
 
+const noIdentityWarning = 'the identity field is empty; the record was not sent';
 const duplicateWarning = (identity: string) =>
   `duplicate identity ${identity}: only its first record was sent`;
 
@@ -115,10 +124,7 @@ async function* plannedRecords(
       if (mapped.kind === 'filtered') continue;
       if (mapped.kind === 'no_identity') {
         r.counts.warnings++;
-        await logs.warnings.write({
-          record: recordOf(r.plan, mapped.values),
-          warning: 'the identity field is empty; the record was not sent',
-        });
+        await logs.warnings.write({ record: recordOf(r.plan, mapped.values), warning: noIdentityWarning });
         continue;
       }
       if (r.only && !r.only.has(mapped.record.key ?? contentHash(mapped.record.values))) continue;
@@ -130,6 +136,49 @@ async function* plannedRecords(
 
 function recordOf(plan: SyncPlan, values: (string | null)[]): Record<string, string | null> {
   return Object.fromEntries(plan.columns.map((column, j) => [column, values[j] ?? null]));
+}
+
+/**
+ * The model in chunks of `chunkSize` records (fewer when the worker drains). From a PostgreSQL source,
+ * for a sync that only maps fields, the source prints the records as COPY text and Ferry passes the
+ * lines on unparsed (`subset`: just those rows); otherwise records are read and mapped in Ferry.
+ */
+async function* modelChunks(
+  core: Core,
+  r: SyncRun,
+  logs: Logs,
+  tally: Tally,
+  subset: ModelConfiguration | null | undefined,
+): AsyncGenerator<ModelChunk> {
+  if (subset === null) return; // nothing differs: nothing to read
+  const configuration = subset ?? r.model.configuration;
+  const { plan } = r;
+  const copy =
+    plan.transforms || plan.identityField === null || r.only !== undefined
+      ? undefined
+      : await copyModelRecords(
+          core,
+          r.model.connectionId,
+          configuration,
+          { identityField: plan.identityField, values: plan.sources },
+          r.signal,
+        );
+  if (copy) {
+    for await (const chunk of copyChunks(copy, chunkSize, () => draining(r))) {
+      tally.read += chunk.rows;
+      yield chunk;
+    }
+    return;
+  }
+  let records: PlannedRecord[] = [];
+  for await (const batch of plannedRecords(core, r, logs, tally, configuration)) {
+    for (const record of batch) records.push(record);
+    if (records.length >= chunkSize || draining(r)) {
+      yield { records };
+      records = [];
+    }
+  }
+  if (records.length > 0) yield { records };
 }
 
 /** A chunked target stages the model chunk by chunk and finds what changed itself. */
@@ -144,11 +193,10 @@ async function chunkedRun(
   const everything = sendsEverything(r);
   tally.known = await target.begin();
   const compared = everything || tally.known === 0 ? undefined : await compareInDatabases(core, r, target);
-  let chunk: PlannedRecord[] = [];
-  const send = async () => {
+  for await (const chunk of modelChunks(core, r, logs, tally, compared?.subset)) {
     const outcome = await target.send(chunk, everything);
-    tally.identities += chunk.length - outcome.duplicates.length;
-    chunk = [];
+    const rows = 'records' in chunk ? chunk.records.length : chunk.rows;
+    tally.identities += rows - outcome.duplicates.length - outcome.noIdentity.length;
     counts.total += outcome.sent;
     counts.inserted += outcome.inserted.length;
     counts.updated += outcome.updated.length;
@@ -166,16 +214,13 @@ async function chunkedRun(
         `{"record":${json},"warning":${JSON.stringify(duplicateWarning(identity))}}`,
       );
     }
+    for (const json of outcome.noIdentity) {
+      counts.warnings++;
+      await logs.warnings.writeJson(`{"record":${json},"warning":${JSON.stringify(noIdentityWarning)}}`);
+    }
     await saveCounts(core, r.executionId, counts);
-  };
-  // Nothing differs: there is nothing to read.
-  const model = compared?.subset === null ? [] : plannedRecords(core, r, logs, tally, compared?.subset);
-  for await (const records of model) {
-    for (const record of records) chunk.push(record);
-    if (chunk.length >= chunkSize || draining(r)) await send();
     if (draining(r)) return false;
   }
-  if (chunk.length > 0) await send();
   if (compared) {
     // Every row left out has an identity of its own; each duplicate or empty one was read and warned of.
     tally.read = compared.comparison.rows;

@@ -150,6 +150,12 @@ export interface Comparison {
   differing: string[];
 }
 
+/**
+ * A chunk of the model: mapped records, or (a PostgreSQL source) COPY text lines `identity<TAB>value…`
+ * as the source printed them, which the target loads without Ferry parsing them.
+ */
+export type ModelChunk = { records: PlannedRecord[] } | { copy: Buffer[]; rows: number };
+
 /** What one chunk did in a chunked target; records are JSON lines of their target values. */
 export interface ChunkOutcome {
   /** Records sent: new or changed ones, every one on a resync. */
@@ -160,6 +166,8 @@ export interface ChunkOutcome {
   rejected: { json: string; reason: string }[];
   /** Records whose identity came earlier in the run: not sent. */
   duplicates: { identity: string; json: string }[];
+  /** Records with an empty identity (a chunk of COPY text only): not sent. */
+  noIdentity: string[];
 }
 
 /**
@@ -180,7 +188,7 @@ export interface ChunkedModelTarget {
    */
   compare(hashes: Readable): Promise<Comparison>;
   /** Stages, compares and writes one chunk; `everything` sends unchanged records too. */
-  send(records: PlannedRecord[], everything: boolean): Promise<ChunkOutcome>;
+  send(chunk: ModelChunk, everything: boolean): Promise<ChunkOutcome>;
   /**
    * Ends the run. In replace mode, after a run over the whole model, `prune` deletes the identities the
    * model no longer has and any row the sync did not write, each passed to `onDeleted`; the model's
