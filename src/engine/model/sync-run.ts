@@ -10,6 +10,7 @@ import {
   hashModelRows,
   type ModelConfiguration,
   modelSubset,
+  type RecordSpec,
   readModel,
 } from './source.ts';
 import type { ApplyResult } from './targets/batch.ts';
@@ -139,6 +140,15 @@ function recordOf(plan: SyncPlan, values: (string | null)[]): Record<string, str
 }
 
 /**
+ * What a PostgreSQL source can compute of each record itself: its identity and target values, when the
+ * sync has an identity and only maps fields (no filters or overrides, which Ferry evaluates).
+ */
+function recordSpec({ plan }: SyncRun): RecordSpec | undefined {
+  if (plan.transforms || plan.identityField === null) return undefined;
+  return { identityField: plan.identityField, values: plan.sources };
+}
+
+/**
  * The model in chunks of `chunkSize` records (fewer when the worker drains). From a PostgreSQL source,
  * for a sync that only maps fields, the source prints the records as COPY text and Ferry passes the
  * lines on unparsed (`subset`: just those rows); otherwise records are read and mapped in Ferry.
@@ -152,17 +162,11 @@ async function* modelChunks(
 ): AsyncGenerator<ModelChunk> {
   if (subset === null) return; // nothing differs: nothing to read
   const configuration = subset ?? r.model.configuration;
-  const { plan } = r;
+  const spec = recordSpec(r);
   const copy =
-    plan.transforms || plan.identityField === null || r.only !== undefined
-      ? undefined
-      : await copyModelRecords(
-          core,
-          r.model.connectionId,
-          configuration,
-          { identityField: plan.identityField, values: plan.sources },
-          r.signal,
-        );
+    spec && r.only === undefined
+      ? await copyModelRecords(core, r.model.connectionId, configuration, spec, r.signal)
+      : undefined;
   if (copy) {
     for await (const chunk of copyChunks(copy, chunkSize, () => draining(r))) {
       tally.read += chunk.rows;
@@ -248,9 +252,9 @@ async function compareInDatabases(
   r: SyncRun,
   target: ChunkedModelTarget,
 ): Promise<{ comparison: Comparison; subset: ModelConfiguration | null } | undefined> {
-  const { plan, model } = r;
-  if (plan.transforms || plan.identityField === null) return undefined;
-  const spec = { identityField: plan.identityField, values: plan.sources };
+  const { model } = r;
+  const spec = recordSpec(r);
+  if (!spec) return undefined;
   let comparison: Comparison;
   try {
     const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
@@ -277,7 +281,7 @@ async function compareInDatabases(
   const subset =
     differing.length === 0
       ? null
-      : modelSubset(model.configuration, model.fields, plan.identityField, differing);
+      : modelSubset(model.configuration, model.fields, spec.identityField, differing);
   return { comparison, subset };
 }
 
