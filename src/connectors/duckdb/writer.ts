@@ -141,6 +141,7 @@ export class DuckdbStageLoader {
     this.#o = options;
   }
 
+  /** Creates the raw table empty, replacing the previous one. */
   async init(): Promise<void> {
     const columns = this.#o.columns.map((_, i) => `c${i} VARCHAR`).join(', ');
     await this.#o.connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (${columns}, ${ORD} BIGINT)`);
@@ -185,7 +186,9 @@ export class DuckdbStageLoader {
       try {
         this.rows += await this.#insert(batch, first, first, this.#ord - 1);
       } finally {
-        await connection.run(`DELETE FROM temp.main.${RAW}`);
+        // Replaced, not emptied: DuckDB frees deleted rows only at a checkpoint, which a temp table
+        // never gets, so `DELETE` kept every row of the load in memory.
+        await this.init();
       }
     });
   }
