@@ -436,6 +436,30 @@ describe('duckdb writer', () => {
     assert.equal((await query('select count(*)::int as n from main.strict'))[0]!.n, 95);
   });
 
+  it('opens the file with settings that keep little of a load in memory', async () => {
+    const { connection, release } = await borrowDuckdbConnection(path);
+    try {
+      const [settings] = (
+        await connection.runAndReadAll(
+          `select current_setting('write_buffer_row_group_count') as row_groups,
+             current_setting('allocator_background_threads') as purge,
+             current_setting('allocator_flush_threshold') as flush,
+             current_setting('allocator_bulk_deallocation_flush_threshold') as bulk_flush,
+             current_setting('lock_configuration') as locked`,
+        )
+      ).getRowObjectsJson();
+      assert.deepEqual(settings, {
+        row_groups: '1',
+        purge: true,
+        flush: '7.6 MiB',
+        bulk_flush: '15.2 MiB',
+        locked: true,
+      });
+    } finally {
+      await release();
+    }
+  });
+
   it('keeps no storage of loaded batches in the raw table', async () => {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
