@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { borrowDuckdbConnection, openDuckdbWriter } from '../../src/connectors/duckdb/writer.ts';
+import {
+  borrowDuckdbConnection,
+  DuckdbStageLoader,
+  openDuckdbWriter,
+} from '../../src/connectors/duckdb/writer.ts';
 import type {
   ColumnSpec,
   LogicalType,
@@ -430,6 +434,58 @@ describe('duckdb writer', () => {
     assert.equal(result.rowsLoaded, 95);
     assert.equal(result.rejected, 5);
     assert.equal((await query('select count(*)::int as n from main.strict'))[0]!.n, 95);
+  });
+
+  it('opens the file with settings that keep little of a load in memory', async () => {
+    const { connection, release } = await borrowDuckdbConnection(path);
+    try {
+      const [settings] = (
+        await connection.runAndReadAll(
+          `select current_setting('write_buffer_row_group_count') as row_groups,
+             current_setting('allocator_background_threads') as purge,
+             current_setting('allocator_flush_threshold') as flush,
+             current_setting('allocator_bulk_deallocation_flush_threshold') as bulk_flush,
+             current_setting('lock_configuration') as locked`,
+        )
+      ).getRowObjectsJson();
+      assert.deepEqual(settings, {
+        row_groups: '1',
+        purge: true,
+        flush: '7.6 MiB',
+        bulk_flush: '15.2 MiB',
+        locked: true,
+      });
+    } finally {
+      await release();
+    }
+  });
+
+  it('keeps no storage of loaded batches in the raw table', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run('create table stage (id bigint, _ferry_ord bigint)');
+      const loader = new DuckdbStageLoader({
+        connection,
+        stage: 'stage',
+        columns: [{ name: 'id', type: 'BIGINT', notNull: false }],
+        signal: new AbortController().signal,
+        onReject: () => {},
+      });
+      await loader.init();
+      for (let b = 0; b < 3; b++) await loader.write(Array.from({ length: 5000 }, (_, i) => [String(i)]));
+      assert.equal(loader.rows, 15_000);
+      // Emptying by DELETE would keep the deleted rows' row groups (and their memory) until a checkpoint.
+      const [raw] = (
+        await connection.runAndReadAll(
+          `select count(*)::int as n from pragma_storage_info('temp.main._ferry_raw')`,
+        )
+      ).getRowObjectsJson();
+      assert.equal(raw!.n, 0);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 
   it('stops on an aborted signal and leaves nothing behind', async () => {

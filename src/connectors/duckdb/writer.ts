@@ -141,6 +141,7 @@ export class DuckdbStageLoader {
     this.#o = options;
   }
 
+  /** Creates the raw table empty, replacing the previous one. */
   async init(): Promise<void> {
     const columns = this.#o.columns.map((_, i) => `c${i} VARCHAR`).join(', ');
     await this.#o.connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (${columns}, ${ORD} BIGINT)`);
@@ -185,7 +186,9 @@ export class DuckdbStageLoader {
       try {
         this.rows += await this.#insert(batch, first, first, this.#ord - 1);
       } finally {
-        await connection.run(`DELETE FROM temp.main.${RAW}`);
+        // Replaced, not emptied: DuckDB frees deleted rows only at a checkpoint, which a temp table
+        // never gets, so `DELETE` kept every row of the load in memory.
+        await this.init();
       }
     });
   }
@@ -216,6 +219,20 @@ export class DuckdbStageLoader {
   }
 }
 
+/**
+ * Loads stream every row through this instance once, so it keeps little of them: the commit flushes
+ * its insert to the file every row group instead of buffering five (~600k rows), and DuckDB's
+ * allocator (one per process) hands freed memory back to the system (a background thread purges it;
+ * large frees and tasks that peaked above 8 MB flush at once) instead of keeping the load's peak.
+ * `memory_limit` stays: a primary key's index must fit in it at commit.
+ */
+const loadOptions = {
+  write_buffer_row_group_count: '1',
+  allocator_background_threads: 'true',
+  allocator_flush_threshold: '8MB',
+  allocator_bulk_deallocation_flush_threshold: '16MB',
+} as const;
+
 interface Shared {
   instance: DuckDBInstance;
   refs: number;
@@ -228,7 +245,7 @@ const locks = new Map<string, Mutex>();
 async function acquire(path: string): Promise<DuckDBConnection> {
   let shared = instances.get(path);
   if (!shared) {
-    shared = DuckDBInstance.create(path, { ...lockedDownOptions }).then((instance) => ({
+    shared = DuckDBInstance.create(path, { ...lockedDownOptions, ...loadOptions }).then((instance) => ({
       instance,
       refs: 0,
     }));
