@@ -105,6 +105,8 @@ export async function startFerryServer(options: {
     env: {
       ...process.env,
       PORT: '0',
+      // A free port for the MCP listener too: its default 9090 may be taken by another Ferry.
+      FERRY_MCP_PORT: '0',
       FERRY_DATA_DIR: options.dataDir,
       FERRY_API_KEY: options.apiKey,
       FERRY_LOG_LEVEL: 'warn',
