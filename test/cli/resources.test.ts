@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase, type TempDir, tempDir } from '../support/databases.ts';
 import { type FerryProcess, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { type CliResult, cliFor, ferryCli, lines, ok } from './cli.ts';
 
 // `ferry connections` and the CLI's contract: tables for people, the API's JSON with --json, API
@@ -17,7 +18,7 @@ describe('ferry connections and CLI errors', () => {
   let cli: (...args: string[]) => Promise<CliResult>;
 
   before(async () => {
-    [ferry, source] = await Promise.all([startFerry(), createPgDatabase()]);
+    [ferry, source] = await startAll([startFerry(), createPgDatabase()]);
     dir = tempDir('ferry-cli-');
     cli = cliFor(ferry);
   });

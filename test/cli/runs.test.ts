@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase, type TempDir, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { type CliResult, cliFor, lines, ok } from './cli.ts';
 
 // `ferry syncs`, `run --wait`, `executions` and `logs` on real bulk runs between two PostgreSQL
@@ -19,7 +20,7 @@ describe('ferry runs, executions and logs', () => {
   let destinationId: string;
 
   before(async () => {
-    [ferry, source, destination] = await Promise.all([startFerry(), createPgDatabase(), createPgDatabase()]);
+    [ferry, source, destination] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     dir = tempDir('ferry-cli-');
     cli = cliFor(ferry);
     await source.query(`create table items (id int primary key, name text not null);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PolytomicClient, PolytomicError } from 'polytomic';
 import { createMysqlDatabase, createPgDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // The foundation end to end: a real `ferry serve` process on the embedded store, driven by the
@@ -34,7 +35,7 @@ describe('Ferry API end to end', () => {
   let files: ReturnType<typeof tempDir>;
 
   before(async () => {
-    [ferry, source, mysql] = await Promise.all([startFerry(), createPgDatabase(), createMysqlDatabase()]);
+    [ferry, source, mysql] = await startAll([startFerry(), createPgDatabase(), createMysqlDatabase()]);
     admin = client(ferry, ferry.adminKey);
     files = tempDir();
     const pgClient = new pg.Client({ connectionString: source.url });

@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlDatabase, createPgDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Every source and destination type through the real server: MariaDB, SQLite and files as sources;
@@ -55,7 +56,7 @@ describe('bulk syncs across connector types', () => {
   }
 
   before(async () => {
-    [ferry, maria, warehouse] = await Promise.all([startFerry(), createMysqlDatabase(), createPgDatabase()]);
+    [ferry, maria, warehouse] = await startAll([startFerry(), createMysqlDatabase(), createPgDatabase()]);
     dir = tempDir();
     const conn = await mysql.createConnection({
       host: '127.0.0.1',

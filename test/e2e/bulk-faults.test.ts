@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Faults of bulk runs against a real server: cancel mid-copy, a destination that rejects rows, and a
@@ -27,7 +28,7 @@ describe('bulk sync faults', () => {
   let destination: Awaited<ReturnType<typeof createPgDatabase>>;
 
   before(async () => {
-    [source, destination] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    [source, destination] = await startAll([createPgDatabase(), createPgDatabase()]);
     await sql(
       source.url,
       `${bigTable}; create table small (id int primary key, qty int not null);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { PolytomicClient, PolytomicError } from 'polytomic';
 import { createMysqlDatabase, createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Bulk syncs end to end: a real `ferry serve`, the polytomic SDK and plain HTTP for the seed routes,
@@ -70,7 +71,7 @@ describe('bulk syncs end to end', () => {
     );
 
   before(async () => {
-    [ferry, source, destination, mysql] = await Promise.all([
+    [ferry, source, destination, mysql] = await startAll([
       startFerry(),
       createPgDatabase(),
       createPgDatabase(),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // The Celigo Data Loader dialect end to end: every operation of integrator.io's sync API against
@@ -49,7 +50,7 @@ describe('Celigo Data Loader dialect', () => {
     );
 
   before(async () => {
-    [ferry, source, destination] = await Promise.all([startFerry(), createPgDatabase(), createPgDatabase()]);
+    [ferry, source, destination] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     await source.query(`create table small (id int primary key, qty int not null);
       insert into small select g, g from generate_series(1, 100) g;
       create table events (id int primary key, kind text not null);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { nextRunAt } from '../../src/runner/schedule.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Events of runs and their webhooks, against a real server on the embedded store.
@@ -68,11 +69,11 @@ describe('events and webhooks', () => {
   };
 
   before(async () => {
-    [source, destination] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    [source, destination] = await startAll([createPgDatabase(), createPgDatabase()]);
     await source.query(
       `create table items (id int primary key, name text); insert into items select g, 'i' || g from generate_series(1, 10) g`,
     );
-    [ferry, receiver] = await Promise.all([startFerry(), startReceiver(2)]);
+    [ferry, receiver] = await startAll([startFerry(), startReceiver(2)]);
   });
   after(async () => {
     await ferry?.stop();

@@ -5,6 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectHttp, ok } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // An agent's model sync loop over MCP on real PostgreSQL: discover the source, create a sync from a
@@ -45,7 +46,7 @@ describe('MCP model sync tools end to end', () => {
   });
 
   before(async () => {
-    [ferry, source, target] = await Promise.all([startFerry(), createPgDatabase(), createPgDatabase()]);
+    [ferry, source, target] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     await source.query(`create table people (id int primary key, email text not null, name text, score int);
       insert into people values (1, 'a@x.io', 'Ann', 10), (2, 'b@x.io', 'Bob', 20), (3, 'c@x.io', 'Cy', 30)`);
     await target.query(`create table people_copy (id int primary key, email text, name text, score int);

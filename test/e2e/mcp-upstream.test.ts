@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { call, connectHttp, ok, patient } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase, tempDir } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Upstream mode: `ferry mcp --upstream URL` serves the same tools (stdio, or Streamable HTTP with the
@@ -92,11 +93,7 @@ describe('MCP over an upstream API', () => {
   let executionId: string;
 
   before(async () => {
-    [upstream, source, destination] = await Promise.all([
-      startFerry(),
-      createPgDatabase(),
-      createPgDatabase(),
-    ]);
+    [upstream, source, destination] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     await source.query(
       `create table items (id int primary key, name text); insert into items select g, 'n' || g from generate_series(1, 300) g`,
     );

@@ -5,6 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectHttp, ok } from '../mcp/client.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // An agent's loop over MCP on real data: bulk syncs between two PostgreSQL databases, driven only
@@ -36,7 +37,7 @@ describe('MCP tools end to end', () => {
   }
 
   before(async () => {
-    [ferry, source, destination] = await Promise.all([startFerry(), createPgDatabase(), createPgDatabase()]);
+    [ferry, source, destination] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     await source.query(`create table events (id int primary key, kind text not null, at timestamptz not null);
       insert into events select g, 'k' || (g % 7), timestamp '2024-01-01' + g * interval '1 minute'
       from generate_series(1, 2000) g;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // A model sync whose worker is killed with SIGKILL, or stopped with SIGTERM, mid-run: on restart the
@@ -12,7 +13,7 @@ describe('model sync faults', () => {
   let target: TestDatabase<PgTestConfig>;
 
   before(async () => {
-    [source, target] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    [source, target] = await startAll([createPgDatabase(), createPgDatabase()]);
     // Slow enough to be killed in the middle: a pause every 1000 rows.
     await source.query(`create table events (id int primary key, body text);
       insert into events select g, 'event ' || g from generate_series(1, 30000) g`);

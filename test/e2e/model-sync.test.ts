@@ -13,6 +13,7 @@ import {
   tempDir,
 } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Model syncs end to end: a real `ferry serve`, the polytomic SDK and plain HTTP, from a PostgreSQL
@@ -115,7 +116,7 @@ describe('model syncs end to end', () => {
     (await sdk.modelSync.create({ schedule: { frequency: 'manual' }, ...(body as any) })).data!;
 
   before(async () => {
-    [ferry, source, target, mysql] = await Promise.all([
+    [ferry, source, target, mysql] = await startAll([
       startFerry(),
       createPgDatabase(),
       createPgDatabase(),

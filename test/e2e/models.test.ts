@@ -12,6 +12,7 @@ import {
   tempDir,
 } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 
 // Models end to end: SQL queries and tables on PostgreSQL and MariaDB, through the polytomic SDK and
 // plain HTTP.
@@ -43,7 +44,7 @@ describe('models end to end', () => {
     db.exec(`create table items (id integer primary key, title text, price real, tags text);
       insert into items values (1, 'pen', 1.5, 'a'), (2, 'ink', 2.25, null), (3, 'pad', 3, 'b')`);
     db.close();
-    [ferry, pgSource, mysqlSource] = await Promise.all([
+    [ferry, pgSource, mysqlSource] = await startAll([
       startFerry(),
       createPgDatabase(),
       createMysqlDatabase(),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createPgDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // The Qontext sync-log dialect end to end: logs of real full, incremental, manual and failed bulk
@@ -49,7 +50,7 @@ describe('Qontext sync-log dialect', () => {
     );
 
   before(async () => {
-    [ferry, source, destination] = await Promise.all([
+    [ferry, source, destination] = await startAll([
       startFerry({ env: { FERRY_LOG_LEVEL: 'info' } }),
       createPgDatabase(),
       createPgDatabase(),

@@ -5,6 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { naftikoResources } from '../../src/http/dialects/naftiko/resources.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { connectHttp } from './client.ts';
 import { capabilitySeeds, readCapability } from './seeds.ts';
 
@@ -22,7 +23,7 @@ describe('seed capabilities', () => {
   let target: TestDatabase<PgTestConfig>;
 
   before(async () => {
-    [ferry, source, target] = await Promise.all([startFerry(), createPgDatabase(), createPgDatabase()]);
+    [ferry, source, target] = await startAll([startFerry(), createPgDatabase(), createPgDatabase()]);
     client = await connectHttp(`${ferry.url}/mcp`, ferry.adminKey);
     tools = (await client.listTools()).tools;
   });

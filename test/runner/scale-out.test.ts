@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type Cluster, type FerryChild, startCluster } from '../support/cluster.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { http } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 import { until } from '../support/until.ts';
 
 // Scale-out on the machine's PostgreSQL: two API replicas (`serve --no-worker`) and three `worker`
@@ -71,7 +72,7 @@ describe('runner scale-out: two API replicas and three workers on PostgreSQL', (
     );
 
   before(async () => {
-    [source, destination] = await Promise.all([createPgDatabase(), createPgDatabase()]);
+    [source, destination] = await startAll([createPgDatabase(), createPgDatabase()]);
     await source.query(
       `create table small (id int primary key, name text not null);
        insert into small select g, 'row ' || g from generate_series(1, 20) g;

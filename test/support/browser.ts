@@ -13,15 +13,19 @@ export const chromiumPath = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
 export const artifactsDir = path.join(root, 'test-artifacts');
 
-/** Installs Debian's chromium with apt-get when it is not there yet (needs root, as in CI). */
+/**
+ * Installs Debian's chromium with apt-get when it is not there yet (needs root, as in CI). Test files
+ * run in parallel: one that finds dpkg locked by another's install waits for it instead of failing.
+ */
 export function ensureChromium(): void {
   if (existsSync(chromiumPath)) return;
-  const install = () => execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' });
+  const apt = (...args: string[]) =>
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { stdio: 'inherit' });
   try {
-    install();
+    apt('install', '-y', 'chromium');
   } catch {
-    execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-    install();
+    apt('update');
+    apt('install', '-y', 'chromium');
   }
 }
 

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { type Browser, ensureWebBuild, launchBrowser, stepsWithScreenshots } from '../support/browser.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase, uniqueName } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 
 // The dashboard in a real chromium against a real `ferry serve` and PostgreSQL: sign in, create
 // connections, create and run a bulk sync, read its console log, cancel a long run.
@@ -25,7 +26,7 @@ describe('web dashboard', () => {
 
   before(async () => {
     ensureWebBuild();
-    [ferry, source, destination, browser] = await Promise.all([
+    [ferry, source, destination, browser] = await startAll([
       startFerry(),
       createPgDatabase(),
       createPgDatabase(),

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { type Browser, ensureWebBuild, launchBrowser, stepsWithScreenshots } from '../support/browser.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 import { type FerryProcess, http, startFerry } from '../support/ferry.ts';
+import { startAll } from '../support/start-all.ts';
 
 // The model sync pages in a real chromium against a real `ferry serve`: a PostgreSQL model pushed
 // into a PostgreSQL table, set up through the API, then run and followed from the dashboard.
@@ -37,7 +38,7 @@ describe('web dashboard: model syncs', () => {
 
   before(async () => {
     ensureWebBuild();
-    [ferry, source, target, browser] = await Promise.all([
+    [ferry, source, target, browser] = await startAll([
       startFerry(),
       createPgDatabase(),
       createPgDatabase(),
