@@ -255,16 +255,17 @@ async function compareInDatabases(
   const { model } = r;
   const spec = recordSpec(r);
   if (!spec) return undefined;
+  const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
+  if (!hashes) return undefined;
   let comparison: Comparison;
   try {
-    const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
-    if (!hashes) return undefined;
     // Repeated identities are found on the way: each is read in full and warned of, as in a full read.
     const tracked = new RepeatedIdentities();
     hashes.once('error', (error) => tracked.destroy(error));
     comparison = await target.compare(hashes.pipe(tracked));
     comparison.differing = [...new Set([...comparison.differing, ...tracked.repeated])];
   } catch (error) {
+    hashes.destroy(); // a comparison that failed early leaves the source's query unread
     if (r.signal.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);
     await r.log(
