@@ -6,6 +6,7 @@ import { openConnectorById, openTableReader } from '../../services/connections.t
 import type { Core } from '../../services/context.ts';
 import type { ModelFieldInfo } from '../../store/schema.ts';
 import type { RowBatch, TableReader } from '../bulk/contracts.ts';
+import type { ValueSource } from './plan.ts';
 
 /** What a model reads: a read-only SQL query or one table ("schema id") of its connection. */
 export interface ModelConfiguration {
@@ -169,7 +170,7 @@ function textOf(value: unknown): string | null {
 /** The target values of a record and its identity, each a model field or a constant. */
 export interface RecordSpec {
   identityField: string;
-  values: ({ field: string } | { constant: string | null })[];
+  values: ValueSource[];
 }
 
 /** The model as a relation SQL can select from (`m`): its query, or its table. */

@@ -17,6 +17,7 @@ import type { ApplyResult } from './targets/batch.ts';
 import {
   type ChunkedModelTarget,
   type Comparison,
+  chunkRows,
   type ModelChunk,
   openModelTarget,
   type StreamedModelTarget,
@@ -55,6 +56,9 @@ interface Tally {
 }
 
 const noIdentityWarning = 'the identity field is empty; the record was not sent';
+/** A warnings log line for a record already in JSON. */
+const warningLine = (json: string, warning: string) =>
+  `{"record":${json},"warning":${JSON.stringify(warning)}}`;
 const duplicateWarning = (identity: string) =>
   `duplicate identity ${identity}: only its first record was sent`;
 
@@ -199,8 +203,7 @@ async function chunkedRun(
   const compared = everything || tally.known === 0 ? undefined : await compareInDatabases(core, r, target);
   for await (const chunk of modelChunks(core, r, logs, tally, compared?.subset)) {
     const outcome = await target.send(chunk, everything);
-    const rows = 'records' in chunk ? chunk.records.length : chunk.rows;
-    tally.identities += rows - outcome.duplicates.length - outcome.noIdentity.length;
+    tally.identities += chunkRows(chunk) - outcome.duplicates.length - outcome.noIdentity.length;
     counts.total += outcome.sent;
     counts.inserted += outcome.inserted.length;
     counts.updated += outcome.updated.length;
@@ -214,13 +217,11 @@ async function chunkedRun(
     }
     for (const { identity, json } of outcome.duplicates) {
       counts.warnings++;
-      await logs.warnings.writeJson(
-        `{"record":${json},"warning":${JSON.stringify(duplicateWarning(identity))}}`,
-      );
+      await logs.warnings.writeJson(warningLine(json, duplicateWarning(identity)));
     }
     for (const json of outcome.noIdentity) {
       counts.warnings++;
-      await logs.warnings.writeJson(`{"record":${json},"warning":${JSON.stringify(noIdentityWarning)}}`);
+      await logs.warnings.writeJson(warningLine(json, noIdentityWarning));
     }
     await saveCounts(core, r.executionId, counts);
     if (draining(r)) return false;

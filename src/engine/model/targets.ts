@@ -146,7 +146,7 @@ export type Prune = 'none' | 'sent' | 'compared';
 export interface Comparison {
   /** Model rows compared. */
   rows: number;
-  /** Identities to send: new, changed, or empty (`''`). */
+  /** Identities to send: new, changed, or empty (`''`); one repeated in the model may come more than once. */
   differing: string[];
 }
 
@@ -155,6 +155,9 @@ export interface Comparison {
  * as the source printed them, which the target loads without Ferry parsing them.
  */
 export type ModelChunk = { records: PlannedRecord[] } | { copy: Buffer[]; rows: number };
+
+export const chunkRows = (chunk: ModelChunk): number =>
+  'records' in chunk ? chunk.records.length : chunk.rows;
 
 /** What one chunk did in a chunked target; records are JSON lines of their target values. */
 export interface ChunkOutcome {

@@ -10,13 +10,14 @@ import { connect } from '../../../connectors/postgres/writer.ts';
 import { quoteIdent, quoteLiteral } from '../../../connectors/values.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import { contentHash, type PlannedRecord } from '../plan.ts';
-import type {
-  ChunkedModelTarget,
-  ChunkOutcome,
-  Comparison,
-  ModelChunk,
-  Prune,
-  TargetRequest,
+import {
+  type ChunkedModelTarget,
+  type ChunkOutcome,
+  type Comparison,
+  chunkRows,
+  type ModelChunk,
+  type Prune,
+  type TargetRequest,
 } from '../targets.ts';
 import { isRecordError } from './batch.ts';
 
@@ -192,8 +193,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
          where x.cid = '' or st.hash is distinct from x.h`,
         1,
       );
-      const differing = [...new Set(rows.map(([cid]) => cid!))];
-      return { rows: Number(load.rowCount), differing };
+      return { rows: Number(load.rowCount), differing: rows.map(([cid]) => cid!) };
     } catch (error) {
       throw this.#fail(error);
     }
@@ -209,7 +209,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
       duplicates: [],
       noIdentity: [],
     };
-    const rows = 'records' in chunk ? chunk.records.length : chunk.rows;
+    const rows = chunkRows(chunk);
     if (rows === 0) return outcome;
     const first = this.#seq + 1;
     this.#seq += rows;
