@@ -200,7 +200,7 @@ describe('model syncs end to end', () => {
     });
     // The change detection state lives in the target, next to the records: one hash per identity delivered.
     const [state] = await target.query(
-      `select count(*)::int as n from public._ferry_model_state where sync_id = '${sync.id}'`,
+      `select count(*)::int as n from public._ferry_model_state_${sync.id!.replaceAll('-', '')}`,
     );
     assert.equal(state.n, 5);
   });

@@ -16,8 +16,9 @@ import {
 import type { ApplyResult } from './targets/batch.ts';
 import {
   type ChunkedModelTarget,
+  type ChunkOutcome,
   type Comparison,
-  chunkRows,
+  chunkSize,
   type ModelChunk,
   openModelTarget,
   type StreamedModelTarget,
@@ -27,8 +28,6 @@ import {
 const SEEN = '';
 /** Changed records sent to a streamed target per atomic batch. */
 const applyBatchSize = 5_000;
-/** Model records staged in a chunked target per statement (and per commit). */
-export const chunkSize = 20_000;
 
 type Level = 'info' | 'warn' | 'error';
 type Logs = Record<'inserts' | 'updates' | 'deletes' | 'errors' | 'warnings', RecordLogWriter>;
@@ -189,7 +188,10 @@ async function* modelChunks(
   if (records.length > 0) yield { records };
 }
 
-/** A chunked target stages the model chunk by chunk and finds what changed itself. */
+/**
+ * A chunked target stages the model and finds what changed itself: chunk by chunk, or (a run from
+ * no state) in large batches of the whole model.
+ */
 async function chunkedRun(
   core: Core,
   r: SyncRun,
@@ -200,31 +202,16 @@ async function chunkedRun(
   const { counts } = r;
   const everything = sendsEverything(r);
   tally.known = await target.begin();
-  const compared = everything || tally.known === 0 ? undefined : await compareInDatabases(core, r, target);
-  for await (const chunk of modelChunks(core, r, logs, tally, compared?.subset)) {
-    const outcome = await target.send(chunk, everything);
-    tally.identities += chunkRows(chunk) - outcome.duplicates.length - outcome.noIdentity.length;
-    counts.total += outcome.sent;
-    counts.inserted += outcome.inserted.length;
-    counts.updated += outcome.updated.length;
-    counts.deleted += outcome.deleted.length;
-    for (const json of outcome.inserted) await logs.inserts.writeJson(json);
-    for (const json of outcome.updated) await logs.updates.writeJson(json);
-    for (const json of outcome.deleted) await logs.deletes.writeJson(json);
-    for (const { json, reason } of outcome.rejected) {
-      countRejected(counts, reason);
-      await logs.errors.writeJson(`{"record":${json},"error":${JSON.stringify(reason)}}`);
-    }
-    for (const { identity, json } of outcome.duplicates) {
-      counts.warnings++;
-      await logs.warnings.writeJson(warningLine(json, duplicateWarning(identity)));
-    }
-    for (const json of outcome.noIdentity) {
-      counts.warnings++;
-      await logs.warnings.writeJson(warningLine(json, noIdentityWarning));
-    }
-    await saveCounts(core, r.executionId, counts);
-    if (draining(r)) return false;
+  // From nothing (a first run, a snapshot) the state is built as the records go: no chunk compares.
+  const whole = r.only === undefined && (tally.known === 0 || r.sync.mode === 'snapshot');
+  const compared = whole || everything ? undefined : await compareInDatabases(core, r, target);
+  const chunks = modelChunks(core, r, logs, tally, compared?.subset);
+  const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);
+  for await (const outcome of outcomes) {
+    await recordOutcome(core, r, outcome, logs);
+    tally.identities += outcome.rows - outcome.duplicates.length - outcome.noIdentity.length;
+    // Stops only after a commit (an outcome of records still in flight accounts for none).
+    if (outcome.rows > 0 && draining(r)) return false;
   }
   if (compared) {
     // Every row left out has an identity of its own; each duplicate or empty one was read and warned of.
@@ -235,6 +222,39 @@ async function chunkedRun(
   const prune = r.only !== undefined ? 'none' : compared ? 'compared' : 'sent';
   counts.deleted += await target.finish(prune, (json) => logs.deletes.writeJson(json));
   return true;
+}
+
+async function* sendEach(
+  target: ChunkedModelTarget,
+  chunks: AsyncIterable<ModelChunk>,
+  everything: boolean,
+): AsyncGenerator<ChunkOutcome> {
+  for await (const chunk of chunks) yield await target.send(chunk, everything);
+}
+
+/** Counts and logs what a chunk did, and saves the counts so the execution shows progress. */
+async function recordOutcome(core: Core, r: SyncRun, outcome: ChunkOutcome, logs: Logs): Promise<void> {
+  const { counts } = r;
+  counts.total += outcome.sent;
+  counts.inserted += outcome.inserted.length;
+  counts.updated += outcome.updated.length;
+  counts.deleted += outcome.deleted.length;
+  for (const json of outcome.inserted) await logs.inserts.writeJson(json);
+  for (const json of outcome.updated) await logs.updates.writeJson(json);
+  for (const json of outcome.deleted) await logs.deletes.writeJson(json);
+  for (const { json, reason } of outcome.rejected) {
+    countRejected(counts, reason);
+    await logs.errors.writeJson(`{"record":${json},"error":${JSON.stringify(reason)}}`);
+  }
+  for (const { identity, json } of outcome.duplicates) {
+    counts.warnings++;
+    await logs.warnings.writeJson(warningLine(json, duplicateWarning(identity)));
+  }
+  for (const json of outcome.noIdentity) {
+    counts.warnings++;
+    await logs.warnings.writeJson(warningLine(json, noIdentityWarning));
+  }
+  await saveCounts(core, r.executionId, counts);
 }
 
 /** Beyond this share of the model differing, reading all of it costs no more than picking the rows. */

@@ -159,8 +159,13 @@ export type ModelChunk = { records: PlannedRecord[] } | { copy: Buffer[]; rows: 
 export const chunkRows = (chunk: ModelChunk): number =>
   'records' in chunk ? chunk.records.length : chunk.rows;
 
+/** Model records staged in a chunked target per statement (and per commit). */
+export const chunkSize = 20_000;
+
 /** What one chunk did in a chunked target; records are JSON lines of their target values. */
 export interface ChunkOutcome {
+  /** Model records this outcome accounts for: 0 while they are in a write not yet committed. */
+  rows: number;
   /** Records sent: new or changed ones, every one on a resync. */
   sent: number;
   inserted: string[];
@@ -192,6 +197,13 @@ export interface ChunkedModelTarget {
   compare(hashes: Readable): Promise<Comparison>;
   /** Stages, compares and writes one chunk; `everything` sends unchanged records too. */
   send(chunk: ModelChunk, everything: boolean): Promise<ChunkOutcome>;
+  /**
+   * Sends every record of the model (a run that starts without state: a first run, a snapshot),
+   * staged in large batches, each written with one statement per step in a transaction:
+   * far fewer statements than chunk by chunk. What a batch did comes out in pieces as it is read back;
+   * the last piece of a batch, after its commit, counts its records.
+   */
+  sendWhole(chunks: AsyncIterable<ModelChunk>): AsyncIterable<ChunkOutcome>;
   /**
    * Ends the run. In replace mode, after a run over the whole model, `prune` deletes the identities the
    * model no longer has and any row the sync did not write, each passed to `onDeleted`; the model's

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PostgresConfig } from '../../src/connectors/postgres/index.ts';
+import type { PlannedRecord } from '../../src/engine/model/plan.ts';
+import { openPostgresTarget } from '../../src/engine/model/targets/postgres.ts';
+import type { ChunkedModelTarget, ChunkOutcome, ModelChunk } from '../../src/engine/model/targets.ts';
+import type { ModelSyncMode } from '../../src/store/schema.ts';
+import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
+
+const record = (id: number, name: string): PlannedRecord => ({ key: String(id), values: [String(id), name] });
+
+/** What a whole run did, summed over its outcomes. */
+interface Sums {
+  rows: number;
+  sent: number;
+  inserted: string[];
+  updated: string[];
+  duplicates: string[];
+  rejected: string[];
+}
+
+async function sendWhole(
+  target: ChunkedModelTarget,
+  chunks: () => AsyncGenerator<ModelChunk>,
+): Promise<Sums> {
+  const sums: Sums = { rows: 0, sent: 0, inserted: [], updated: [], duplicates: [], rejected: [] };
+  for await (const o of target.sendWhole(chunks()) as AsyncIterable<ChunkOutcome>) {
+    sums.rows += o.rows;
+    sums.sent += o.sent;
+    sums.inserted.push(...o.inserted);
+    sums.updated.push(...o.updated);
+    sums.duplicates.push(...o.duplicates.map((d) => d.identity));
+    sums.rejected.push(...o.rejected.map((r) => r.reason));
+  }
+  return sums;
+}
+
+describe('postgresql model target, runs from no state', () => {
+  let db: TestDatabase<PgTestConfig>;
+  let config: PostgresConfig;
+
+  before(async () => {
+    db = await createPgDatabase();
+    config = db.config as PostgresConfig;
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  const open = async (table: string, mode: ModelSyncMode, syncId = randomUUID()) => {
+    const target = await openPostgresTarget(config, {
+      syncId,
+      object: `public.${table}`,
+      mode,
+      columns: ['id', 'name'],
+      identityIndex: 0,
+      signal: new AbortController().signal,
+    });
+    return { target, syncId, state: `_ferry_model_state_${syncId.replaceAll('-', '')}` };
+  };
+
+  it('writes the whole model at once: rows the target had are updates, the state holds every identity', async () => {
+    await db.query(
+      `create table t_whole (id int primary key, name text); insert into t_whole values (2, 'old')`,
+    );
+    const { target, state } = await open('t_whole', 'updateOrCreate');
+    try {
+      assert.equal(await target.begin(), 0);
+      const sums = await sendWhole(target, async function* () {
+        yield { records: [record(1, 'a'), record(2, 'b')] };
+        yield { records: [record(3, 'c')] };
+      });
+      assert.equal(sums.rows, 3);
+      assert.equal(sums.sent, 3);
+      assert.deepEqual(sums.updated, ['{"id" : "2", "name" : "b"}']);
+      assert.equal(sums.inserted.length, 2);
+      assert.equal(await target.finish('sent', () => undefined), 0);
+    } finally {
+      await target.close();
+    }
+    assert.deepEqual(await db.query('select id, name from t_whole order by id'), [
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+      { id: 3, name: 'c' },
+    ]);
+    const hashes = await db.query(`select identity, hash::text from ${state} order by identity`);
+    assert.deepEqual(
+      hashes.map((h) => h.identity),
+      ['1', '2', '3'],
+    );
+    const [md5] = await db.query(`select md5(row('2', 'b')::text)::uuid::text as h`);
+    assert.equal(hashes[1].hash, md5.h);
+    // The key on the state is back after it was built without one.
+    const [key] = await db.query(
+      `select count(*)::int as n from pg_index where indrelid = '${state}'::regclass and indisprimary`,
+    );
+    assert.equal(key.n, 1);
+  });
+
+  it('an identity repeated in a later batch is a duplicate, not sent twice; a refused record is rejected alone', async () => {
+    await db.query(`create table t_batches (id int primary key, name text check (name <> 'bad'))`);
+    const { target, state } = await open('t_batches', 'updateOrCreate');
+    try {
+      await target.begin();
+      const sums = await sendWhole(target, async function* () {
+        yield { records: [record(1, 'first'), record(2, 'b')] };
+        yield { records: [record(3, 'c')] };
+        // Past the time a batch may take to stage: the next chunk closes the first batch.
+        await sleep(3_100);
+        yield { records: [record(4, 'd')] };
+        yield { records: [record(1, 'again'), record(5, 'bad'), record(6, 'f')] };
+      });
+      assert.equal(sums.rows, 7);
+      assert.deepEqual(sums.duplicates, ['1']);
+      assert.equal(sums.rejected.length, 1);
+      assert.match(sums.rejected[0]!, /check constraint/);
+      assert.equal(sums.sent, 6);
+      assert.equal(await target.finish('sent', () => undefined), 0);
+    } finally {
+      await target.close();
+    }
+    assert.deepEqual(await db.query('select id, name from t_batches order by id'), [
+      { id: 1, name: 'first' },
+      { id: 2, name: 'b' },
+      { id: 3, name: 'c' },
+      { id: 4, name: 'd' },
+      { id: 6, name: 'f' },
+    ]);
+    const [kept] = await db.query(`select count(*)::int as n from ${state}`);
+    assert.equal(kept.n, 5);
+  });
+
+  it('create and remove act only on identities the target lacks or has', async () => {
+    await db.query(
+      `create table t_modes (id int primary key, name text); insert into t_modes values (1, 'kept')`,
+    );
+    const create = await open('t_modes', 'create');
+    try {
+      await create.target.begin();
+      const sums = await sendWhole(create.target, async function* () {
+        yield { records: [record(1, 'new'), record(2, 'b')] };
+      });
+      assert.deepEqual([sums.sent, sums.inserted.length, sums.updated.length], [2, 1, 0]);
+    } finally {
+      await create.target.close();
+    }
+    const remove = await open('t_modes', 'remove');
+    try {
+      await remove.target.begin();
+      let deleted = 0;
+      for await (const o of remove.target.sendWhole(
+        (async function* () {
+          yield { records: [record(2, 'b'), record(9, 'z')] };
+        })(),
+      ))
+        deleted += o.deleted.length;
+      assert.equal(deleted, 1);
+    } finally {
+      await remove.target.close();
+    }
+    assert.deepEqual(await db.query('select id, name from t_modes order by id'), [{ id: 1, name: 'kept' }]);
+  });
+
+  it('takes over what a sync kept in the state table all syncs shared', async () => {
+    await db.query('create table t_shared (id int primary key, name text)');
+    const syncId = randomUUID();
+    await db.query(`create table _ferry_model_state (sync_id text not null, identity text not null, hash text not null,
+        primary key (sync_id, identity));
+      insert into _ferry_model_state values ('${syncId}', '1', md5('x')), ('${syncId}', '2', md5('y')), ('other', '1', md5('z'))`);
+    const { target, state } = await open('t_shared', 'updateOrCreate', syncId);
+    try {
+      assert.equal(await target.begin(), 2);
+    } finally {
+      await target.close();
+    }
+    assert.deepEqual(
+      await db.query(`select identity, hash = md5('x')::uuid as same from ${state} order by identity`),
+      [
+        { identity: '1', same: true },
+        { identity: '2', same: false },
+      ],
+    );
+    assert.deepEqual(await db.query('select sync_id from _ferry_model_state'), [{ sync_id: 'other' }]);
+  });
+});
