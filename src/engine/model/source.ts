@@ -197,6 +197,8 @@ function recordSql(spec: RecordSpec) {
   };
 }
 
+const rowHash = (values: string[]) => `md5(row(${values.join(', ')})::text)`;
+
 /**
  * A query over the model as COPY text straight from a PostgreSQL source (undefined for other sources);
  * the stream's end closes the source connection.
@@ -231,13 +233,14 @@ export function hashModelRows(
   signal: AbortSignal,
 ): Promise<Readable | undefined> {
   const { identity, values } = recordSql(spec);
-  const sql = `select ${identity}, md5(row(${values.join(', ')})::text) from ${modelRelation(configuration)}`;
+  const sql = `select ${identity}, ${rowHash(values)} from ${modelRelation(configuration)}`;
   return copyFromSource(core, connectionId, sql, { parallel: true, signal });
 }
 
 /**
- * The model's records as COPY text `identity<TAB>value…`, in model order, as the source prints them:
- * the text the bulk reader would hand Ferry, without Ferry parsing and printing it again.
+ * The model's records as COPY text `identity<TAB>hash<TAB>value…`, in model order, as the source prints
+ * them: the text the bulk reader would hand Ferry, without Ferry parsing and printing it again. The
+ * hash is `hashModelRows`' (the source computes it while the target is busy writing).
  */
 export function copyModelRecords(
   core: Core,
@@ -247,7 +250,7 @@ export function copyModelRecords(
   signal: AbortSignal,
 ): Promise<Readable | undefined> {
   const { identity, values } = recordSql(spec);
-  const sql = `select ${identity}, ${values.join(', ')} from ${modelRelation(configuration)}`;
+  const sql = `select ${identity}, ${rowHash(values)}, ${values.join(', ')} from ${modelRelation(configuration)}`;
   return copyFromSource(core, connectionId, sql, { parallel: false, signal });
 }
 

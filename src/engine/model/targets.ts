@@ -151,8 +151,9 @@ export interface Comparison {
 }
 
 /**
- * A chunk of the model: mapped records, or (a PostgreSQL source) COPY text lines `identity<TAB>value…`
- * as the source printed them, which the target loads without Ferry parsing them.
+ * A chunk of the model: mapped records, or (a PostgreSQL source) COPY text lines
+ * `identity<TAB>hash<TAB>value…` as the source printed them, which the target loads without Ferry
+ * parsing them.
  */
 export type ModelChunk = { records: PlannedRecord[] } | { copy: Buffer[]; rows: number };
 
