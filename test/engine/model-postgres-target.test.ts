@@ -108,7 +108,7 @@ describe('postgresql model target, runs from no state', () => {
         yield { records: [record(1, 'first'), record(2, 'b')] };
         yield { records: [record(3, 'c')] };
         // Past the time a batch may take to stage: the next chunk closes the first batch.
-        await sleep(3_100);
+        await sleep(5_100);
         yield { records: [record(4, 'd')] };
         yield { records: [record(1, 'again'), record(5, 'bad'), record(6, 'f')] };
       });

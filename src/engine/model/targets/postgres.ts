@@ -52,8 +52,8 @@ const SESSION_SQL =
  * A whole-model write commits at least this often: after this many records, or after the batch that
  * reading took this long (ms) to stage, so a long run keeps what it did.
  */
-const wholeRows = 500_000;
-const wholeMs = 3_000;
+const wholeRows = 2_000_000;
+const wholeMs = 5_000;
 
 /** Rows per write to the COPY stream that stages a chunk. */
 const copyBlockRows = 1_000;
