@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mysqlConnector } from '../../src/connectors/mysql/index.ts';
 import { FerryError } from '../../src/domain/errors.ts';
 import type { TableReader } from '../../src/engine/bulk/contracts.ts';
@@ -170,6 +171,26 @@ describe('mysql table reader', () => {
     );
     return Number(row.n);
   };
+
+  it('a slow consumer gets every row once, and stopping early ends the query', async () => {
+    // The connection pauses while batches wait for the consumer, and resumes when it takes them.
+    const ids: number[] = [];
+    for await (const batch of reader.read(request('big', ['id', 's'], { limit: 25_000 }))) {
+      for (const row of batch) ids.push(Number(row[0]));
+      await sleep(20);
+    }
+    assert.equal(ids.length, 25_000);
+    assert.equal(new Set(ids).size, 25_000);
+    assert.deepEqual([Math.min(...ids), Math.max(...ids)], [1, 25_000]);
+
+    let batches = 0;
+    for await (const batch of reader.read(request('big', ['id', 's']))) {
+      assert.ok(batch.length > 0);
+      await sleep(20);
+      if (++batches === 3) break;
+    }
+    await until(readingBig, (n) => n === 0, 'the read to stop in MariaDB', 10_000);
+  });
 
   it('aborting stops the query in the database and throws an AbortError', async () => {
     await assertAbortsAfterFirstBatch(reader, request('big', ['id', 's', 'at', 'n']));

@@ -41,7 +41,7 @@ import type {
 } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
 import { quoteIdent } from '../values.ts';
-import { encodeCopyRows } from './copy-text.ts';
+import { CopyTextEncoder } from './copy-text.ts';
 import type { PostgresConfig } from './index.ts';
 
 /** LogicalType → PostgreSQL column type (the docs print this table). */
@@ -238,6 +238,8 @@ class PostgresLoad implements TableLoad {
   /** The swapped-in table has the source's columns only (resync_mode rebuild). */
   readonly #rebuild: boolean;
   readonly #copySql: string;
+  /** Reused batch after batch; replaced after a failed COPY, whose bytes the socket may still hold. */
+  #encoder = new CopyTextEncoder();
   #pid = 0;
   #rows = 0;
   #rejected = 0;
@@ -375,9 +377,9 @@ class PostgresLoad implements TableLoad {
     if (this.#done) throw new Error('load already committed or aborted');
   }
 
-  async #copyText(text: string): Promise<number> {
+  async #copyText(text: Buffer): Promise<number> {
     const stream = this.#client.query(copyFrom(this.#copySql));
-    await pipeline(Readable.from([Buffer.from(text)]), stream);
+    await pipeline(Readable.from([text]), stream);
     return stream.rowCount;
   }
 
@@ -385,8 +387,9 @@ class PostgresLoad implements TableLoad {
   async #load(rows: RowBatch): Promise<number> {
     if (rows.length === 0) return 0;
     try {
-      return await this.#copyText(encodeCopyRows(rows));
+      return await this.#copyText(this.#encoder.encode(rows));
     } catch (error) {
+      this.#encoder = new CopyTextEncoder();
       if (this.#options.signal.aborted || !isRowError(error)) throw error;
       if (rows.length === 1) {
         this.#rejected++;
