@@ -616,8 +616,9 @@ function statements(
 
   // The whole staged model at once (`b`: every record with an identity; each identity once, which
   // the state's key proves). The action of a record follows from whether the target had its
-  // identity before the write (`EXISTING`), and is `-` when nothing is done.
-  const known = `exists (select 1 from ${EXISTING} e where e.seq = b.seq)`;
+  // identity before the write (`EXISTING`), and is `-` when nothing is done. `in` over `EXISTING`
+  // hashes it once (an anti join planned from a near-empty `EXISTING` loops over it per record).
+  const known = `b.seq in (select seq from ${EXISTING})`;
   const whole = (ifNew: string, ifKnown: string, writes: string[], onlyKnown = false): WholeStatements => ({
     before:
       ifNew === ifKnown
@@ -630,10 +631,9 @@ function statements(
       where b.cid <> ''${onlyKnown ? ` and ${known}` : ''}`,
     write: writes.map((w) => `with b as not materialized (select * from ${CHUNK} where cid <> '') ${w}`),
     outcomes: `select o.action, ${json('o')} from (select b.*, case when b.cid = '' then 'n'
-        when e.seq is null then '${ifNew}' else '${ifKnown}' end as action
-      from ${CHUNK} b left join ${EXISTING} e on e.seq = b.seq) o where o.action <> '-'`,
+        when ${known} then '${ifKnown}' else '${ifNew}' end as action from ${CHUNK} b) o where o.action <> '-'`,
   });
-  const insertNew = insert(`where not ${known}`);
+  const insertNew = insert(`where b.seq not in (select seq from ${EXISTING})`);
 
   switch (mode) {
     case 'append':
