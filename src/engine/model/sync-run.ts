@@ -254,7 +254,8 @@ async function recordOutcome(core: Core, r: SyncRun, outcome: ChunkOutcome, logs
     counts.warnings++;
     await logs.warnings.writeJson(warningLine(json, noIdentityWarning));
   }
-  await saveCounts(core, r.executionId, counts);
+  // Saved when records committed (not for each piece of a whole-model write in flight).
+  if (outcome.rows > 0) await saveCounts(core, r.executionId, counts);
 }
 
 /** Beyond this share of the model differing, reading all of it costs no more than picking the rows. */

@@ -55,6 +55,12 @@ const SESSION_SQL =
 const wholeRows = 2_000_000;
 const wholeMs = 5_000;
 
+/**
+ * Records per piece of a whole-model write's outcome: small, so that its JSON strings die young
+ * (pieces that outlive a young-generation collection get copied into the old one).
+ */
+const outcomePieceLines = 2_000;
+
 /** Rows per write to the COPY stream that stages a chunk. */
 const copyBlockRows = 1_000;
 
@@ -375,7 +381,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
       for await (const data of stream) {
         parser.push(data as Buffer);
         for (const batch of parser.batches.splice(0)) noIdentity += classify(batch, outcome);
-        if (outcomeLines(outcome) >= chunkSize) {
+        if (outcomeLines(outcome) >= outcomePieceLines) {
           yield outcome;
           outcome = emptyOutcome(0);
         }
