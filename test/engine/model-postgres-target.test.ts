@@ -132,7 +132,7 @@ describe('postgresql model target, runs from no state', () => {
     assert.equal(kept.n, 5);
   });
 
-  it('create and remove act only on identities the target lacks or has', async () => {
+  it('create, update and remove act only on identities the target lacks or has', async () => {
     await db.query(
       `create table t_modes (id int primary key, name text); insert into t_modes values (1, 'kept')`,
     );
@@ -145,6 +145,20 @@ describe('postgresql model target, runs from no state', () => {
       assert.deepEqual([sums.sent, sums.inserted.length, sums.updated.length], [2, 1, 0]);
     } finally {
       await create.target.close();
+    }
+    // Update mode has no whole-model statements: the staged batch goes through chunk statements.
+    const update = await open('t_modes', 'update');
+    try {
+      await update.target.begin();
+      const sums = await sendWhole(update.target, async function* () {
+        yield { records: [record(2, 'b2'), record(7, 'absent'), record(2, 'again')] };
+      });
+      assert.deepEqual(
+        [sums.sent, sums.updated, sums.duplicates],
+        [2, ['{"id" : "2", "name" : "b2"}'], ['2']],
+      );
+    } finally {
+      await update.target.close();
     }
     const remove = await open('t_modes', 'remove');
     try {

@@ -203,7 +203,9 @@ async function chunkedRun(
   const everything = sendsEverything(r);
   tally.known = await target.begin();
   // From nothing (a first run, a snapshot) the state is built as the records go: no chunk compares.
-  const whole = r.only === undefined && (tally.known === 0 || r.sync.mode === 'snapshot');
+  // Update mode remembers only the identities it wrote, so only chunks can tell its duplicates.
+  const whole =
+    r.only === undefined && r.sync.mode !== 'update' && (tally.known === 0 || r.sync.mode === 'snapshot');
   const compared = whole || everything ? undefined : await compareInDatabases(core, r, target);
   const chunks = modelChunks(core, r, logs, tally, compared?.subset);
   const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);

@@ -163,7 +163,8 @@ interface Statements {
   /** Which of `b` the state remembers: every record sent, or (update mode) the ones written. */
   remembered: string;
   json(alias: string): string;
-  whole: WholeStatements;
+  /** None in update mode, whose state remembers only what it wrote and cannot prove identities unique. */
+  whole: WholeStatements | undefined;
 }
 
 /** The statements of a whole-model write (see `PostgresModelTarget.#writeWhole`). */
@@ -304,15 +305,19 @@ class PostgresModelTarget implements ChunkedModelTarget {
    * sent by earlier batches of the run, in the state) and records the target refuses.
    */
   async *#sendStaged(first: number): AsyncGenerator<ChunkOutcome> {
-    for (let lo = first; lo <= this.#seq; lo += chunkSize) {
-      const hi = Math.min(lo + chunkSize - 1, this.#seq);
-      const outcome = emptyOutcome(hi - lo + 1);
-      try {
+    const client = this.#client;
+    try {
+      // Each chunk statement picks its range out of the whole batch.
+      await client.query(`create index ${CHUNK}_seq on ${CHUNK} (seq); analyze ${CHUNK}`);
+      for (let lo = first; lo <= this.#seq; lo += chunkSize) {
+        const hi = Math.min(lo + chunkSize - 1, this.#seq);
+        const outcome = emptyOutcome(hi - lo + 1);
         await this.#apply(lo, hi, true, outcome);
-      } catch (error) {
-        throw this.#fail(error);
+        yield outcome;
       }
-      yield outcome;
+      await client.query(`drop index ${CHUNK}_seq`);
+    } catch (error) {
+      throw this.#fail(error);
     }
   }
 
@@ -345,6 +350,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
   async #writeWhole(emptyState: boolean): Promise<boolean> {
     const client = this.#client;
     const { whole } = this.#sql;
+    if (!whole) return false;
     try {
       await client.query(this.#inTransaction ? 'savepoint ferry_batch' : 'begin');
       await client.query(`lock table ${this.#table} in share row exclusive mode`);
@@ -374,7 +380,8 @@ class PostgresModelTarget implements ChunkedModelTarget {
     const client = this.#client;
     let committed = false;
     try {
-      const stream = client.query(copyTo(`copy (${this.#sql.whole.outcomes}) to stdout`));
+      // Called after `#writeWhole` wrote, which it does only with whole-model statements.
+      const stream = client.query(copyTo(`copy (${this.#sql.whole!.outcomes}) to stdout`));
       const parser = new CopyTextParser(2);
       let outcome = emptyOutcome(0);
       let noIdentity = 0;
@@ -625,7 +632,7 @@ function statements(
   // identity before the write (`EXISTING`), and is `-` when nothing is done. `in` over `EXISTING`
   // hashes it once (an anti join planned from a near-empty `EXISTING` loops over it per record).
   const known = `b.seq in (select seq from ${EXISTING})`;
-  const whole = (ifNew: string, ifKnown: string, writes: string[], onlyKnown = false): WholeStatements => ({
+  const whole = (ifNew: string, ifKnown: string, writes: string[]): WholeStatements => ({
     before:
       ifNew === ifKnown
         ? []
@@ -633,8 +640,7 @@ function statements(
             `insert into ${EXISTING} (seq) select b.seq from ${CHUNK} b
              where b.cid <> '' and exists (select 1 from ${table} t where t.${id} = ${key})`,
           ],
-    state: `insert into ${state} (identity, hash) select b.cid, ${rowHash('b')} from ${CHUNK} b
-      where b.cid <> ''${onlyKnown ? ` and ${known}` : ''}`,
+    state: `insert into ${state} (identity, hash) select b.cid, ${rowHash('b')} from ${CHUNK} b where b.cid <> ''`,
     write: writes.map((w) => `with b as not materialized (select * from ${CHUNK} where cid <> '') ${w}`),
     outcomes: `select o.action, ${json('o')} from (select b.*, case when b.cid = '' then 'n'
         when ${known} then '${ifKnown}' else '${ifNew}' end as action from ${CHUNK} b) o where o.action <> '-'`,
@@ -669,7 +675,7 @@ function statements(
         json,
         remembered: 'b.seq in (select seq from w)',
         write: `w as (${update} returning b.seq), ${out(`case when w.seq is null then '-' else 'u' end`, bySeq('w'))}`,
-        whole: whole('-', 'u', [update], true),
+        whole: undefined,
       };
     case 'updateOrCreate':
     case 'replace':
