@@ -177,6 +177,31 @@ describe('postgresql model target, runs from no state', () => {
     assert.deepEqual(await db.query('select id, name from t_modes order by id'), [{ id: 1, name: 'kept' }]);
   });
 
+  it('a snapshot replaces the content in one transaction, duplicates warned of in it', async () => {
+    await db.query(
+      `create table t_snap (id int primary key, name text); insert into t_snap values (8, 'gone')`,
+    );
+    const { target, state } = await open('t_snap', 'snapshot');
+    try {
+      await target.begin();
+      const sums = await sendWhole(target, async function* () {
+        yield { records: [record(1, 'a'), record(2, 'b'), record(1, 'again')] };
+      });
+      assert.deepEqual([sums.rows, sums.sent, sums.duplicates], [3, 2, ['1']]);
+      // Nothing is visible to others before the snapshot's one commit.
+      assert.deepEqual(await db.query('select id from t_snap'), [{ id: 8 }]);
+      assert.equal(await target.finish('sent', () => undefined), 1);
+    } finally {
+      await target.close();
+    }
+    assert.deepEqual(await db.query('select id, name from t_snap order by id'), [
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]);
+    const [kept] = await db.query(`select count(*)::int as n from ${state}`);
+    assert.equal(kept.n, 2);
+  });
+
   it('takes over what a sync kept in the state table all syncs shared', async () => {
     await db.query('create table t_shared (id int primary key, name text)');
     const syncId = randomUUID();
