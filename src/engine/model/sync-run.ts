@@ -2,6 +2,7 @@ import type { RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
 import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
 import { copyChunks } from './copy-chunks.ts';
+import { DeliveredState } from './delivered-state.ts';
 import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
 import { RepeatedIdentities } from './repeated-identities.ts';
 import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
@@ -24,8 +25,6 @@ import {
   type StreamedModelTarget,
 } from './targets.ts';
 
-/** Marks an identity seen in the current run (never a content hash). */
-const SEEN = '';
 /** Changed records sent to a streamed target per atomic batch. */
 const applyBatchSize = 5_000;
 
@@ -316,10 +315,11 @@ async function streamedRun(
   tally: Tally,
 ): Promise<boolean> {
   const { sync, counts } = r;
-  // Hash last delivered per identity; an identity seen in this run is marked `SEEN` (one map for
-  // both, to hold memory to one entry per identity). Unmarked at the end: gone from the model.
-  const state = await target.loadState();
-  tally.known = state.size;
+  // Hash last delivered per identity, and the identities seen in this run; known ones left unseen at
+  // the end are gone from the model.
+  const state = new DeliveredState();
+  await target.loadState((identity, hash) => state.load(identity, hash));
+  tally.known = state.known;
   await target.begin();
   const everything = sendsEverything(r);
   let pending: MappedRecord[] = [];
@@ -334,8 +334,8 @@ async function streamedRun(
   for await (const records of plannedRecords(core, r, logs, tally)) {
     for (const planned of records) {
       const rec = hashed(planned);
-      const previous = state.get(rec.identity);
-      if (previous === SEEN) {
+      const sighting = state.see(rec.identity, rec.hash);
+      if (sighting === 'duplicate') {
         counts.warnings++;
         await logs.warnings.write({
           record: recordOf(r.plan, rec.values),
@@ -343,9 +343,8 @@ async function streamedRun(
         });
         continue;
       }
-      state.set(rec.identity, SEEN);
       tally.identities++;
-      if (!everything && previous === rec.hash) continue;
+      if (!everything && sighting === 'unchanged') continue;
       pending.push(rec);
       if (pending.length >= applyBatchSize) await flush();
     }
@@ -355,11 +354,7 @@ async function streamedRun(
     }
   }
   await flush();
-  let unseen: string[] | undefined;
-  if (sync.mode === 'replace' && !r.only) {
-    unseen = [];
-    for (const [identity, hash] of state) if (hash !== SEEN) unseen.push(identity);
-  }
+  const unseen = sync.mode === 'replace' && !r.only ? state.unseen() : undefined;
   counts.deleted += await target.finish(unseen);
   return true;
 }

@@ -126,8 +126,8 @@ export interface TargetRequest {
  */
 export interface StreamedModelTarget {
   readonly kind: 'streamed';
-  /** The content hash last delivered per identity. */
-  loadState(): Promise<Map<string, string>>;
+  /** Passes `add` the content hash last delivered per identity, each identity once, page by page. */
+  loadState(add: (identity: string, hash: string) => void): Promise<void>;
   /** Snapshot mode: opens the one transaction in which the target's content is replaced. */
   begin(): Promise<void>;
   apply(records: MappedRecord[]): Promise<ApplyResult>;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { HttpConfig } from '../../../connectors/http/index.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { Core } from '../../../services/context.ts';
@@ -19,6 +19,8 @@ const httpModes: ModelSyncMode[] = ['create', 'update', 'updateOrCreate', 'appen
 const maxAttempts = 5;
 const baseDelayMs = 200;
 const maxDelayMs = 10_000;
+/** State rows read from the store per query. */
+const statePage = 10_000;
 
 export function httpTargetInfo(config: HttpTargetConfig): ModelTargetInfo {
   return {
@@ -91,12 +93,20 @@ export async function openHttpTarget(
 
   return {
     kind: 'streamed',
-    async loadState() {
-      const rows = await db
-        .select({ identity: modelSyncState.identity, hash: modelSyncState.hash })
-        .from(modelSyncState)
-        .where(eq(modelSyncState.syncId, request.syncId));
-      return new Map(rows.map((r) => [r.identity, r.hash]));
+    async loadState(add) {
+      // Page by page in key order, so that Ferry never holds more than a page of rows.
+      for (let after: string | undefined; ; ) {
+        const ofSync = eq(modelSyncState.syncId, request.syncId);
+        const rows = await db
+          .select({ identity: modelSyncState.identity, hash: modelSyncState.hash })
+          .from(modelSyncState)
+          .where(after === undefined ? ofSync : and(ofSync, gt(modelSyncState.identity, after)))
+          .orderBy(modelSyncState.identity)
+          .limit(statePage);
+        for (const row of rows) add(row.identity, row.hash);
+        if (rows.length < statePage) return;
+        after = rows.at(-1)!.identity;
+      }
     },
     async begin() {},
     async apply(records) {
