@@ -3,7 +3,14 @@ import type { Core } from '../../services/context.ts';
 import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
 import { copyChunks } from './copy-chunks.ts';
 import { DeliveredState } from './delivered-state.ts';
-import { contentHash, hashed, type MappedRecord, type PlannedRecord, type SyncPlan } from './plan.ts';
+import {
+  contentHash,
+  hashed,
+  type MappedRecord,
+  type PlannedRecord,
+  recordJson,
+  type SyncPlan,
+} from './plan.ts';
 import { RepeatedIdentities } from './repeated-identities.ts';
 import { type Counts, countRejected, openLogs, saveCounts } from './run-counts.ts';
 import {
@@ -322,13 +329,14 @@ async function streamedRun(
   tally.known = state.known;
   await target.begin();
   const everything = sendsEverything(r);
+  const json = recordJson(r.plan.columns);
   let pending: MappedRecord[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
     const result = await target.apply(batch);
-    await record(core, r, result, batch.length, logs);
+    await record(core, r, result, batch.length, logs, json);
   };
 
   for await (const records of plannedRecords(core, r, logs, tally)) {
@@ -360,15 +368,22 @@ async function streamedRun(
 }
 
 /** Counts and logs what a batch did, and saves the counts so the execution shows progress. */
-async function record(core: Core, r: SyncRun, result: ApplyResult, sent: number, logs: Logs) {
+async function record(
+  core: Core,
+  r: SyncRun,
+  result: ApplyResult,
+  sent: number,
+  logs: Logs,
+  json: (values: MappedRecord['values']) => string,
+) {
   const { counts, plan } = r;
   counts.total += sent;
   counts.inserted += result.inserted.length;
   counts.updated += result.updated.length;
   counts.deleted += result.deleted.length;
-  for (const rec of result.inserted) await logs.inserts.write(recordOf(plan, rec.values));
-  for (const rec of result.updated) await logs.updates.write(recordOf(plan, rec.values));
-  for (const rec of result.deleted) await logs.deletes.write(recordOf(plan, rec.values));
+  for (const rec of result.inserted) await logs.inserts.writeJson(json(rec.values));
+  for (const rec of result.updated) await logs.updates.writeJson(json(rec.values));
+  for (const rec of result.deleted) await logs.deletes.writeJson(json(rec.values));
   for (const { record: rec, reason } of result.rejected) {
     countRejected(counts, reason);
     await logs.errors.write({ record: recordOf(plan, rec.values), error: reason });

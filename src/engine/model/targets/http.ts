@@ -4,7 +4,7 @@ import type { HttpConfig } from '../../../connectors/http/index.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { Core } from '../../../services/context.ts';
 import { type ModelSyncMode, modelSyncState } from '../../../store/schema.ts';
-import type { MappedRecord } from '../plan.ts';
+import { type MappedRecord, recordJson } from '../plan.ts';
 import type { ModelTargetInfo, StreamedModelTarget, TargetRequest } from '../targets.ts';
 import { type ApplyResult, emptyResult, type RejectedRecord } from './batch.ts';
 import { modesOf } from './modes.ts';
@@ -48,15 +48,14 @@ export async function openHttpTarget(
   if (config.auth_header) headers.authorization = config.auth_header;
   const operation = request.mode === 'remove' ? 'delete' : request.mode === 'append' ? 'insert' : 'upsert';
 
+  // The body is `JSON.stringify({sync_id, mode, operation, records})`, printed without an object per record.
+  const bodyStart = `${JSON.stringify({ sync_id: request.syncId, mode: request.mode, operation }).slice(0, -1)},"records":[`;
+  const json = recordJson(request.columns);
+
   async function post(records: MappedRecord[]): Promise<RejectedRecord[]> {
-    const body = JSON.stringify({
-      sync_id: request.syncId,
-      mode: request.mode,
-      operation,
-      records: records.map((r) =>
-        Object.fromEntries(request.columns.map((c, j) => [c, r.values[j] ?? null])),
-      ),
-    });
+    let body = bodyStart;
+    for (let i = 0; i < records.length; i++) body += (i === 0 ? '' : ',') + json(records[i]!.values);
+    body += ']}';
     for (let attempt = 1; ; attempt++) {
       let response: Response | undefined;
       let failure: string;
