@@ -26,21 +26,20 @@ const initialBytes = 1 << 15;
 export class DeliveredState {
   /** Entry index + 1 per slot (0: empty); at most half full. */
   #slots = new Int32Array(initialSlots);
-  #slotHashes = new Uint32Array(initialSlots);
   /** Entry i's bytes are `#bytes[#starts[i], #starts[i + 1])`: its identity, then (known) its hash. */
   #starts = new Uint32Array(initialEntries + 1);
   /** Where a known entry's identity ends and its hash begins. */
   #splits = new Uint32Array(0);
   #flags = new Uint8Array(initialEntries);
-  #bytes = Buffer.allocUnsafe(initialBytes);
+  #bytes = Buffer.from(new ArrayBuffer(initialBytes));
   #entries = 0;
   #known = 0;
   #oddHashes = new Map<number, string>();
   /** Identities UTF-8 cannot spell exactly: last delivered hash (`undefined`: new in this run) and seen. */
   #oddIdentities = new Map<string, { hash: string | undefined; seen: boolean }>();
   #scratch = Buffer.allocUnsafe(256);
-  /** The hash of the scratch bytes `#find` last looked for. */
-  #found = 0;
+  /** The slot where `#find` found no entry for the scratch bytes. */
+  #free = 0;
   #seeing = false;
 
   /** Identities known from earlier runs. */
@@ -60,18 +59,9 @@ export class DeliveredState {
     const length = this.#encode(identity);
     if (this.#find(length) !== -1) throw new Error(`identity ${identity} loaded twice`);
     const plain = wellFormed(hash);
-    const hashBytes = plain ? Buffer.byteLength(hash) : 0;
-    const entry = this.#add(length, hashBytes);
-    if (this.#splits.length <= entry) {
-      const splits = new Uint32Array(Math.max(initialEntries, this.#splits.length * 2));
-      splits.set(this.#splits);
-      this.#splits = splits;
-    }
-    const split = this.#starts[entry]! + length;
-    this.#splits[entry] = split;
-    if (plain) this.#bytes.write(hash, split, 'utf8');
+    const entry = this.#add(length, plain ? Buffer.byteLength(hash) : 0, plain ? KNOWN : KNOWN | ODD_HASH);
+    if (plain) this.#bytes.write(hash, this.#splits[entry]!, 'utf8');
     else this.#oddHashes.set(entry, hash);
-    this.#flags[entry] = plain ? KNOWN : KNOWN | ODD_HASH;
     this.#known++;
   }
 
@@ -85,8 +75,7 @@ export class DeliveredState {
     const length = this.#encode(identity);
     const entry = this.#find(length);
     if (entry === -1) {
-      const added = this.#add(length, 0); // before `#flags`, which it may replace
-      this.#flags[added] = SEEN;
+      this.#add(length, 0, SEEN);
       return 'changed';
     }
     const flags = this.#flags[entry]!;
@@ -140,29 +129,32 @@ export class DeliveredState {
     return this.#scratch.write(text, 0, 'utf8');
   }
 
-  /** FNV-1a of the first `length` scratch bytes. */
-  #hash(length: number): number {
-    const scratch = this.#scratch;
+  /** FNV-1a of `length` bytes of `bytes` from `start`. */
+  #hash(bytes: Uint8Array, start: number, length: number): number {
     let h = 0x811c9dc5;
-    for (let i = 0; i < length; i++) h = Math.imul(h ^ scratch[i]!, 0x01000193);
+    for (let i = start; i < start + length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
     return h >>> 0;
   }
 
-  /** The entry whose identity is the first `length` scratch bytes, or -1. */
+  /** Where entry's identity ends (its hash follows, when it is known). */
+  #identityEnd(entry: number): number {
+    return this.#flags[entry]! & KNOWN ? this.#splits[entry]! : this.#starts[entry + 1]!;
+  }
+
+  /** The entry whose identity is the first `length` scratch bytes, or -1 (then `#free` is its slot). */
   #find(length: number): number {
-    const hash = this.#hash(length);
-    this.#found = hash;
     const mask = this.#slots.length - 1;
     const scratch = this.#scratch;
     const bytes = this.#bytes;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = this.#hash(scratch, 0, length) & mask; ; slot = (slot + 1) & mask) {
       const stored = this.#slots[slot]!;
-      if (stored === 0) return -1;
-      if (this.#slotHashes[slot] !== hash) continue;
+      if (stored === 0) {
+        this.#free = slot;
+        return -1;
+      }
       const entry = stored - 1;
       const start = this.#starts[entry]!;
-      const end = this.#flags[entry]! & KNOWN ? this.#splits[entry]! : this.#starts[entry + 1]!;
-      if (end - start !== length) continue;
+      if (this.#identityEnd(entry) - start !== length) continue;
       let i = 0;
       while (i < length && bytes[start + i] === scratch[i]) i++;
       if (i === length) return entry;
@@ -170,54 +162,59 @@ export class DeliveredState {
   }
 
   /**
-   * Appends an entry of the `length` scratch bytes (and room for `extra` more), which `#find` just
-   * looked for in vain; returns its index.
+   * Appends an entry of the `length` scratch bytes (known: then room for `extra` bytes of its hash),
+   * which `#find` just looked for in vain; returns its index.
    */
-  #add(length: number, extra: number): number {
+  #add(length: number, extra: number, flags: number): number {
     const entry = this.#entries;
     if (entry + 1 >= this.#flags.length) this.#growEntries();
+    if (flags & KNOWN && entry >= this.#splits.length) {
+      const size = Math.max(initialEntries, this.#splits.length * 2) * 4;
+      this.#splits = new Uint32Array(resized(this.#splits.buffer, size));
+    }
     const start = this.#starts[entry]!;
     const end = start + length + extra;
     if (end > 0xffffffff) throw new Error('the identities of this run take more than 4 GB');
     if (end > this.#bytes.length) {
-      const bytes = Buffer.allocUnsafe(Math.min(Math.max(end, this.#bytes.length * 2), 0xffffffff));
-      this.#bytes.copy(bytes, 0, 0, start);
-      this.#bytes = bytes;
+      const size = Math.min(Math.max(end, this.#bytes.length * 2), 0xffffffff);
+      this.#bytes = Buffer.from(resized(this.#bytes.buffer, size));
     }
     this.#scratch.copy(this.#bytes, start, 0, length);
     this.#starts[entry + 1] = end;
+    this.#flags[entry] = flags;
+    if (flags & KNOWN) this.#splits[entry] = start + length;
     this.#entries = entry + 1;
-    this.#insertSlot(entry, this.#found);
+    this.#slots[this.#free] = entry + 1;
     if (this.#entries * 2 > this.#slots.length) this.#growSlots();
     return entry;
   }
 
-  #insertSlot(entry: number, hash: number): void {
-    const mask = this.#slots.length - 1;
-    let slot = hash & mask;
-    while (this.#slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.#slots[slot] = entry + 1;
-    this.#slotHashes[slot] = hash;
-  }
-
   #growEntries(): void {
     const capacity = this.#flags.length * 2;
-    const starts = new Uint32Array(capacity + 1);
-    starts.set(this.#starts);
-    this.#starts = starts;
-    const flags = new Uint8Array(capacity);
-    flags.set(this.#flags);
-    this.#flags = flags;
+    this.#starts = new Uint32Array(resized(this.#starts.buffer, (capacity + 1) * 4));
+    this.#flags = new Uint8Array(resized(this.#flags.buffer, capacity));
   }
 
   /** Doubles the table (kept at most half full, so probes stay short). */
   #growSlots(): void {
     const slots = this.#slots;
-    const hashes = this.#slotHashes;
     this.#slots = new Int32Array(slots.length * 2);
-    this.#slotHashes = new Uint32Array(slots.length * 2);
-    for (let slot = 0; slot < slots.length; slot++) {
-      if (slots[slot] !== 0) this.#insertSlot(slots[slot]! - 1, hashes[slot]!);
+    const mask = this.#slots.length - 1;
+    for (const stored of slots) {
+      if (stored === 0) continue;
+      const start = this.#starts[stored - 1]!;
+      let slot = this.#hash(this.#bytes, start, this.#identityEnd(stored - 1) - start) & mask;
+      while (this.#slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.#slots[slot] = stored;
     }
+    resized(slots.buffer, 0); // frees the old table now rather than at the next full collection
   }
+}
+
+/**
+ * `buffer`'s bytes in a buffer of `size` bytes (zeros after them); `buffer` is detached, its memory
+ * freed at once (`ArrayBuffer.prototype.transfer`, ES2024) rather than at the next full collection.
+ */
+function resized(buffer: ArrayBufferLike, size: number): ArrayBuffer {
+  return (buffer as ArrayBuffer & { transfer(size: number): ArrayBuffer }).transfer(size);
 }
