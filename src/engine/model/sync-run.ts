@@ -32,8 +32,14 @@ import {
   type StreamedModelTarget,
 } from './targets.ts';
 
-/** Changed records sent to a streamed target per atomic batch. */
-const applyBatchSize = 5_000;
+/**
+ * Model rows read, and changed records sent to a streamed target per atomic batch. Small enough that
+ * a record is read, compared, sent and logged within one scavenge of V8's young generation (16 MB
+ * semi-spaces; a record costs some 3-4 KB of short-lived allocations on the way to an HTTP target):
+ * records alive across two scavenges are promoted to the old generation, which then fills with dead
+ * ones until a full collection. PG→HTTP at 1M rows, batches of 5,000: peak RSS 343 MB.
+ */
+const streamedBatchRows = 1_000;
 
 type Level = 'info' | 'warn' | 'error';
 type Logs = Record<'inserts' | 'updates' | 'deletes' | 'errors' | 'warnings', RecordLogWriter>;
@@ -125,8 +131,10 @@ async function* plannedRecords(
   logs: Logs,
   tally: Tally,
   configuration: ModelConfiguration = r.model.configuration,
+  batchRows?: number,
 ): AsyncGenerator<PlannedRecord[]> {
-  for await (const rows of readModel(core, r.model.connectionId, configuration, r.model.fields, r.signal)) {
+  const { connectionId, fields } = r.model;
+  for await (const rows of readModel(core, connectionId, configuration, fields, r.signal, batchRows)) {
     tally.read += rows.length;
     const records: PlannedRecord[] = [];
     for (const row of rows) {
@@ -330,6 +338,8 @@ async function streamedRun(
   await target.begin();
   const everything = sendsEverything(r);
   const json = recordJson(r.plan.columns);
+  // Whole requests of an HTTP target, when they hold more.
+  const applyBatchSize = Math.max(streamedBatchRows, target.batchSize ?? 0);
   let pending: MappedRecord[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
@@ -339,7 +349,7 @@ async function streamedRun(
     await record(core, r, result, batch.length, logs, json);
   };
 
-  for await (const records of plannedRecords(core, r, logs, tally)) {
+  for await (const records of plannedRecords(core, r, logs, tally, undefined, streamedBatchRows)) {
     for (const planned of records) {
       const rec = hashed(planned);
       const sighting = state.see(rec.identity, rec.hash);

@@ -126,6 +126,8 @@ export interface TargetRequest {
  */
 export interface StreamedModelTarget {
   readonly kind: 'streamed';
+  /** Records the target takes at once (an HTTP request), when it says: `apply` gets at least as many. */
+  readonly batchSize?: number;
   /** Passes `add` the content hash last delivered per identity, each identity once, page by page. */
   loadState(add: (identity: string, hash: string) => void): Promise<void>;
   /** Snapshot mode: opens the one transaction in which the target's content is replaced. */

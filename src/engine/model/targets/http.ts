@@ -92,6 +92,7 @@ export async function openHttpTarget(
 
   return {
     kind: 'streamed',
+    batchSize: config.batch_size,
     async loadState(add) {
       // Page by page in key order, so that Ferry never holds more than a page of rows.
       for (let after: string | undefined; ; ) {
