@@ -40,6 +40,8 @@ export interface MappedRecord {
   identity: string;
   values: Value[];
   hash: string;
+  /** The record as a JSON object of the target columns (`recordJson`), once printed: printed once for a request and its log. */
+  json?: string | undefined;
 }
 
 export type MapResult =

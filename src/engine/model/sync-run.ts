@@ -391,9 +391,9 @@ async function record(
   counts.inserted += result.inserted.length;
   counts.updated += result.updated.length;
   counts.deleted += result.deleted.length;
-  for (const rec of result.inserted) await logs.inserts.writeJson(json(rec.values));
-  for (const rec of result.updated) await logs.updates.writeJson(json(rec.values));
-  for (const rec of result.deleted) await logs.deletes.writeJson(json(rec.values));
+  for (const rec of result.inserted) await logs.inserts.writeJson(rec.json ?? json(rec.values));
+  for (const rec of result.updated) await logs.updates.writeJson(rec.json ?? json(rec.values));
+  for (const rec of result.deleted) await logs.deletes.writeJson(rec.json ?? json(rec.values));
   for (const { record: rec, reason } of result.rejected) {
     countRejected(counts, reason);
     await logs.errors.write({ record: recordOf(plan, rec.values), error: reason });
