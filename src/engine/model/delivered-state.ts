@@ -19,7 +19,7 @@ const initialBytes = 1 << 15;
  * heap, where a `Map` of strings holds several times that in objects the garbage collector walks.
  *
  * Identities (and the hashes of known ones) are kept as their exact UTF-8 bytes in one buffer, found
- * through an open-addressing table of 32-bit hashes; a hash match is confirmed byte for byte, so two
+ * through an open-addressing table placed by a 32-bit hash of the bytes; lookups compare the bytes, so two
  * identities never pass for one another. Strings that UTF-8 cannot spell exactly (lone surrogates)
  * are kept as strings, apart.
  */
