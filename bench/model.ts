@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- model [--rows N]`
+ * `npm run bench -- model [--rows N] [--store postgres|embedded] [--only step,...]`
  *
  * Prepares an N-row PostgreSQL table, then on that same data:
  *   1. Baseline: `psql COPY TO STDOUT | psql \copy` into a temporary table and one
@@ -11,7 +11,8 @@
  * (`--store embedded` for the default PGlite store, whose WebAssembly PostgreSQL alone holds several
  * hundred MB); its peak RSS (VmHWM) is that run's own, printed next to the RSS when the run started.
  * Databases, processes and temporary directories are removed at the end, also on failure or Ctrl-C.
- * Nothing is asserted: the targets are printed next to the figures.
+ * Nothing is asserted: the targets are printed next to the figures. `--only` runs some of the steps:
+ * `baseline` (1), `pg` (2 and 3), `http` (4).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +42,7 @@ const DEFAULT_ROWS = 1_000_000;
 const POLL_MS = 200;
 const TERMINAL = new Set(['completed', 'failed', 'canceled', 'interrupted']);
 const RSS_TARGET_MB = 300;
+const stepKeys = ['baseline', 'pg', 'http'];
 
 const log = (message: string) =>
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -188,6 +190,11 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
   const store = options.get('store') ?? 'postgres';
   if (store !== 'postgres' && store !== 'embedded') throw new Error('--store must be postgres or embedded');
   const embedded = store === 'embedded';
+  const only = options.get('only')?.split(',');
+  const unknown = only?.filter((key) => !stepKeys.includes(key));
+  if (unknown?.length)
+    throw new Error(`--only: unknown step(s) ${unknown.join(', ')}; steps: ${stepKeys.join(', ')}`);
+  const runs = (key: string) => !only || only.includes(key);
   const cleanup = new Cleanup();
   const onSignal = () => void cleanup.runAll().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -202,91 +209,102 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
     await source.query('vacuum (freeze, analyze) people');
     await target.query(`${PEOPLE_DDL('baseline')}; ${PEOPLE_DDL('people')}`);
 
-    log('baseline: psql COPY | psql \\copy + INSERT ... ON CONFLICT');
-    const psql = (db: TestDatabase<PgTestConfig>) => `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}'`;
-    const updates = COLUMNS.slice(1)
-      .map((c) => `${c} = excluded.${c}`)
-      .join(', ');
-    const baseline = await runShell(
-      `${psql(source)} -c 'COPY people TO STDOUT' | ${psql(target)} -c 'create temp table stage (like baseline)' ` +
-        `-c '\\copy stage from pstdin' -c 'insert into baseline select * from stage on conflict (id) do update set ${updates}'`,
-    );
-    if (baseline.code !== 0)
-      throw new Error(`psql baseline exited ${baseline.code}: ${baseline.stderr.slice(-1000)}`);
-    const baselineCount = await count(target, 'baseline');
-    results.push({
-      scenario: 'PG→PG upsert: psql COPY + INSERT ON CONFLICT (baseline)',
-      rows,
-      seconds: baseline.seconds,
-      perSecond: rows / baseline.seconds,
-      target: '',
-      check: baselineCount === rows ? 'ok' : `MISMATCH: ${baselineCount}`,
-    });
-
-    await withFerry(cleanup, embedded, async (ferry) => {
-      const syncId = await setUpSync(ferry, source, {
-        type: 'postgresql',
-        configuration: target.config,
-        object: 'public.people',
-      });
-      log('ferry: first run');
-      const first = await runSync(ferry, syncId);
-      const landed = await count(target, 'people');
-      results.push({
-        scenario: 'PG→PG model sync updateOrCreate, first run',
-        rows,
-        seconds: first.seconds,
-        perSecond: rows / first.seconds,
-        target: `≥ 0.5× baseline: ${(baseline.seconds / first.seconds).toFixed(2)}×`,
-        rssMb: first.rssMb,
-        rssAtStartMb: first.rssAtStartMb,
-        check:
-          first.execution.status === 'completed' && landed === rows
-            ? 'ok'
-            : `FAILED: ${first.execution.status}, ${landed} rows`,
-      });
-      const changed = Math.floor(rows / 100);
-      await source.query(`update people set score = score + 1 where id % 100 = 0`);
-      log(`ferry: second run after ${formatInt(changed)} changed rows`);
-      const second = await runSync(ferry, syncId);
-      const [updated] = await target.query<{ n: string }>(
-        'select count(*) as n from people where id % 100 = 0 and score = (id * 7) % 1000 + 1',
+    // The PG→PG runs' target compares with the baseline's time: without it, no ratio.
+    let baselineSeconds: number | undefined;
+    if (runs('baseline')) {
+      log('baseline: psql COPY | psql \\copy + INSERT ... ON CONFLICT');
+      const psql = (db: TestDatabase<PgTestConfig>) => `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}'`;
+      const updates = COLUMNS.slice(1)
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ');
+      const baseline = await runShell(
+        `${psql(source)} -c 'COPY people TO STDOUT' | ${psql(target)} -c 'create temp table stage (like baseline)' ` +
+          `-c '\\copy stage from pstdin' -c 'insert into baseline select * from stage on conflict (id) do update set ${updates}'`,
       );
+      if (baseline.code !== 0)
+        throw new Error(`psql baseline exited ${baseline.code}: ${baseline.stderr.slice(-1000)}`);
+      const baselineCount = await count(target, 'baseline');
       results.push({
-        scenario: 'PG→PG model sync, second run after 1% changed',
-        rows: changed,
-        seconds: second.seconds,
-        perSecond: changed / second.seconds,
-        target: `≤ 5% of first: ${((100 * second.seconds) / first.seconds).toFixed(1)}%`,
-        rssMb: second.rssMb,
-        rssAtStartMb: second.rssAtStartMb,
-        check:
-          second.execution.counts.total === changed && Number(updated!.n) === changed
-            ? 'ok'
-            : `MISMATCH: sent ${second.execution.counts.total}, updated ${updated!.n}`,
-      });
-    });
-
-    const httpTarget = await startHttpTarget(cleanup);
-    await withFerry(cleanup, embedded, async (ferry) => {
-      const syncId = await setUpSync(ferry, source, {
-        type: 'http',
-        configuration: { url: httpTarget.url, batch_size: 1000 },
-        object: 'records',
-      });
-      log('ferry: model → HTTP API');
-      const run = await runSync(ferry, syncId);
-      results.push({
-        scenario: 'PG→HTTP API model sync (batches of 1000)',
+        scenario: 'PG→PG upsert: psql COPY + INSERT ON CONFLICT (baseline)',
         rows,
-        seconds: run.seconds,
-        perSecond: rows / run.seconds,
+        seconds: baseline.seconds,
+        perSecond: rows / baseline.seconds,
         target: '',
-        rssMb: run.rssMb,
-        rssAtStartMb: run.rssAtStartMb,
-        check: httpTarget.records() === rows ? 'ok' : `MISMATCH: ${httpTarget.records()} records received`,
+        check: baselineCount === rows ? 'ok' : `MISMATCH: ${baselineCount}`,
       });
-    });
+      baselineSeconds = baseline.seconds;
+    }
+
+    if (runs('pg'))
+      await withFerry(cleanup, embedded, async (ferry) => {
+        const syncId = await setUpSync(ferry, source, {
+          type: 'postgresql',
+          configuration: target.config,
+          object: 'public.people',
+        });
+        log('ferry: first run');
+        const first = await runSync(ferry, syncId);
+        const landed = await count(target, 'people');
+        results.push({
+          scenario: 'PG→PG model sync updateOrCreate, first run',
+          rows,
+          seconds: first.seconds,
+          perSecond: rows / first.seconds,
+          target:
+            baselineSeconds === undefined
+              ? ''
+              : `≥ 0.5× baseline: ${(baselineSeconds / first.seconds).toFixed(2)}×`,
+          rssMb: first.rssMb,
+          rssAtStartMb: first.rssAtStartMb,
+          check:
+            first.execution.status === 'completed' && landed === rows
+              ? 'ok'
+              : `FAILED: ${first.execution.status}, ${landed} rows`,
+        });
+        const changed = Math.floor(rows / 100);
+        await source.query(`update people set score = score + 1 where id % 100 = 0`);
+        log(`ferry: second run after ${formatInt(changed)} changed rows`);
+        const second = await runSync(ferry, syncId);
+        const [updated] = await target.query<{ n: string }>(
+          'select count(*) as n from people where id % 100 = 0 and score = (id * 7) % 1000 + 1',
+        );
+        results.push({
+          scenario: 'PG→PG model sync, second run after 1% changed',
+          rows: changed,
+          seconds: second.seconds,
+          perSecond: changed / second.seconds,
+          target: `≤ 5% of first: ${((100 * second.seconds) / first.seconds).toFixed(1)}%`,
+          rssMb: second.rssMb,
+          rssAtStartMb: second.rssAtStartMb,
+          check:
+            second.execution.counts.total === changed && Number(updated!.n) === changed
+              ? 'ok'
+              : `MISMATCH: sent ${second.execution.counts.total}, updated ${updated!.n}`,
+        });
+      });
+
+    if (runs('http')) {
+      const httpTarget = await startHttpTarget(cleanup);
+      await withFerry(cleanup, embedded, async (ferry) => {
+        const syncId = await setUpSync(ferry, source, {
+          type: 'http',
+          configuration: { url: httpTarget.url, batch_size: 1000 },
+          object: 'records',
+        });
+        log('ferry: model → HTTP API');
+        const run = await runSync(ferry, syncId);
+        results.push({
+          scenario: 'PG→HTTP API model sync (batches of 1000)',
+          rows,
+          seconds: run.seconds,
+          perSecond: rows / run.seconds,
+          target: '',
+          rssMb: run.rssMb,
+          rssAtStartMb: run.rssAtStartMb,
+          check: httpTarget.records() === rows ? 'ok' : `MISMATCH: ${httpTarget.records()} records received`,
+        });
+      });
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     await cleanup.runAll();

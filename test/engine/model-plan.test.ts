@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compilePlan, contentHash, hashed, predicate } from '../../src/engine/model/plan.ts';
+import { compilePlan, contentHash, hashed, predicate, recordJson } from '../../src/engine/model/plan.ts';
 import type { ModelFieldInfo, ModelSyncRow } from '../../src/store/schema.ts';
 
 const field = (name: string): ModelFieldInfo => ({
@@ -122,5 +122,32 @@ describe('model sync plan', () => {
     assert.equal(contentHash(['a', null]), contentHash(['a', null]));
     assert.notEqual(contentHash(['a', null]), contentHash(['a', '']));
     assert.notEqual(contentHash(['a,b']), contentHash(['a', 'b']));
+  });
+
+  it('prints a record as JSON.stringify prints its object: key order, repeated columns, escapes, nulls', () => {
+    const cases: [string[], (string | null)[]][] = [
+      [
+        ['id', 'email', 'name'],
+        ['1', 'a@b.c', null],
+      ],
+      [
+        ['b', '10', 'a', '2', '__proto__'],
+        ['x', 'y', 'z', 'w', 'p'],
+      ],
+      [
+        ['a', 'b', 'a'],
+        ['first', 'second', 'last'],
+      ],
+      [
+        ['quote"d', 'back\\slash', 'é\n'],
+        ['"\\\n\u0000', '\ud800', '😀'],
+      ],
+      [['short'], []],
+      [[], []],
+    ];
+    for (const [columns, values] of cases) {
+      const expected = JSON.stringify(Object.fromEntries(columns.map((c, j) => [c, values[j] ?? null])));
+      assert.equal(recordJson(columns)(values), expected, columns.join());
+    }
   });
 });

@@ -90,13 +90,16 @@ function isConnectionError(error: unknown): boolean {
 /** The rows of `COPY ... TO STDOUT` text format, in batches. Rows end at a raw `\n`; escaped newlines are `\n`. */
 export class CopyTextParser {
   readonly #width: number;
+  readonly #batchRows: number;
   #pending: Buffer | undefined;
   #rows: RowBatch = [];
   #bytes = 0;
   readonly batches: RowBatch[] = [];
 
-  constructor(width: number) {
+  /** A batch closes at `batchRows` rows or `BATCH_BYTES` bytes, whichever first. */
+  constructor(width: number, batchRows = BATCH_ROWS) {
     this.#width = width;
+    this.#batchRows = batchRows;
   }
 
   push(chunk: Buffer): void {
@@ -138,7 +141,7 @@ export class CopyTextParser {
     }
     this.#rows.push(row);
     this.#bytes += line.length + 1;
-    if (this.#rows.length >= BATCH_ROWS || this.#bytes >= BATCH_BYTES) this.#flush();
+    if (this.#rows.length >= this.#batchRows || this.#bytes >= BATCH_BYTES) this.#flush();
   }
 
   #flush(): void {
@@ -361,12 +364,21 @@ export class PostgresReader implements TableReader {
     }
   }
 
-  /** Streams the rows of a read-only query (`width` columns) as text, like `read` does for a table. */
-  async *readQuery(query: string, width: number, signal: AbortSignal): AsyncGenerator<RowBatch> {
+  /**
+   * Streams the rows of a read-only query (`width` columns) as text, like `read` does for a table, in
+   * batches of at most `batchRows` rows (default `BATCH_ROWS`).
+   */
+  async *readQuery(
+    query: string,
+    width: number,
+    signal: AbortSignal,
+    batchRows?: number,
+  ): AsyncGenerator<RowBatch> {
     yield* this.#copyRows(
       async () => ({ client: await this.#open(), sql: `copy (${stripTrailingSemicolons(query)}) to stdout` }),
       width,
       signal,
+      batchRows,
     );
   }
 
@@ -374,6 +386,7 @@ export class PostgresReader implements TableReader {
     start: () => Promise<{ client: pg.Client; sql: string }>,
     width: number,
     signal: AbortSignal,
+    batchRows?: number,
   ): AsyncGenerator<RowBatch> {
     if (signal.aborted) throw abortReason(signal);
     let client: pg.Client | undefined;
@@ -389,7 +402,7 @@ export class PostgresReader implements TableReader {
       client = started.client;
       if (signal.aborted) throw abortReason(signal);
       stream = client.query(copyTo(started.sql));
-      const parser = new CopyTextParser(width);
+      const parser = new CopyTextParser(width, batchRows);
       for await (const chunk of stream) {
         parser.push(chunk as Buffer);
         while (parser.batches.length > 0) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ModelFieldInfo, ModelSyncRow } from '../../store/schema.ts';
 
 /** Filter and override functions Ferry evaluates (Polytomic `FilterFunction` names). */
@@ -40,6 +40,8 @@ export interface MappedRecord {
   identity: string;
   values: Value[];
   hash: string;
+  /** The record as a JSON object of the target columns (`recordJson`), once printed: printed once for a request and its log. */
+  json?: string | undefined;
 }
 
 export type MapResult =
@@ -140,7 +142,28 @@ export function hashed(record: PlannedRecord): MappedRecord {
 
 /** A short digest of a record's target values: equal values, equal hash. */
 export function contentHash(values: Value[]): string {
-  return createHash('md5').update(JSON.stringify(values)).digest('base64url');
+  return hash('md5', JSON.stringify(values), 'base64url');
+}
+
+/**
+ * Prints records as JSON objects of `columns` (values in `columns` order), exactly as `JSON.stringify`
+ * prints `Object.fromEntries(columns.map((c, j) => [c, values[j] ?? null]))` (same key order: integer
+ * keys first; a repeated column takes its last value), without building an object per record.
+ */
+export function recordJson(columns: string[]): (values: Value[]) => string {
+  const template: Record<string, number> = Object.fromEntries(columns.map((column, j) => [column, j]));
+  const keys = Object.keys(template);
+  if (keys.length === 0) return () => '{}';
+  const prefixes = keys.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
+  const indexes = keys.map((key) => template[key]!);
+  return (values) => {
+    let json = '';
+    for (let i = 0; i < indexes.length; i++) {
+      const value = values[indexes[i]!] ?? null;
+      json += prefixes[i]! + (value === null ? 'null' : JSON.stringify(value));
+    }
+    return `${json}}`;
+  };
 }
 
 function textOf(value: unknown): string {

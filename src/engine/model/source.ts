@@ -17,7 +17,8 @@ export interface ModelConfiguration {
 /** Readers that can also stream an arbitrary read-only query (PostgreSQL, MySQL/MariaDB). */
 interface QueryReader extends TableReader {
   describeQuery(query: string): Promise<FieldInfo[]>;
-  readQuery(query: string, width: number, signal: AbortSignal): AsyncIterable<RowBatch>;
+  /** `batchRows`: rows per batch at most, where the reader lets the caller choose (PostgreSQL). */
+  readQuery(query: string, width: number, signal: AbortSignal, batchRows?: number): AsyncIterable<RowBatch>;
 }
 
 const isQueryReader = (reader: TableReader): reader is QueryReader =>
@@ -115,7 +116,8 @@ export async function sampleModel(
 
 /**
  * Streams every row of a model as text (the bulk engine's value convention), values in `fields`
- * order. Aborting `signal` stops the query in the source.
+ * order. Aborting `signal` stops the query in the source. `batchRows`: at most this many rows a batch
+ * from a PostgreSQL query or a buffered one (the other readers batch as they do).
  */
 export async function* readModel(
   core: Core,
@@ -123,6 +125,7 @@ export async function* readModel(
   configuration: ModelConfiguration,
   fields: ModelFieldInfo[],
   signal: AbortSignal,
+  batchRows?: number,
 ): AsyncGenerator<RowBatch> {
   checkModelConfiguration(configuration);
   const reader = await openTableReader(core, connectionId).catch((error) => {
@@ -141,7 +144,7 @@ export async function* readModel(
       return;
     }
     if (reader && isQueryReader(reader)) {
-      yield* reader.readQuery(configuration.query!, fields.length, signal);
+      yield* reader.readQuery(configuration.query!, fields.length, signal, batchRows);
       return;
     }
   } finally {
@@ -150,12 +153,10 @@ export async function* readModel(
   const result = await openConnectorById(core, connectionId, (connector) =>
     connector.query(configuration.query!, bufferedQueryRowLimit),
   );
-  const batchRows = 5_000;
-  for (let start = 0; start < result.rows.length; start += batchRows) {
+  const rows = batchRows ?? 5_000;
+  for (let start = 0; start < result.rows.length; start += rows) {
     if (signal.aborted) throw signal.reason;
-    yield result.rows
-      .slice(start, start + batchRows)
-      .map((row) => fields.map((field) => textOf(row[field.name])));
+    yield result.rows.slice(start, start + rows).map((row) => fields.map((field) => textOf(row[field.name])));
   }
 }
 

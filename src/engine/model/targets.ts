@@ -126,8 +126,10 @@ export interface TargetRequest {
  */
 export interface StreamedModelTarget {
   readonly kind: 'streamed';
-  /** The content hash last delivered per identity. */
-  loadState(): Promise<Map<string, string>>;
+  /** Records the target takes at once (an HTTP request), when it says: `apply` gets at least as many. */
+  readonly batchSize?: number;
+  /** Passes `add` the content hash last delivered per identity, each identity once, page by page. */
+  loadState(add: (identity: string, hash: string) => void): Promise<void>;
   /** Snapshot mode: opens the one transaction in which the target's content is replaced. */
   begin(): Promise<void>;
   apply(records: MappedRecord[]): Promise<ApplyResult>;

@@ -9,6 +9,9 @@ import { type ApplyResult, applyBisected, emptyResult } from './batch.ts';
 /** Change detection state, in the target database next to the records (see the PostgreSQL target). */
 const STATE_TABLE = '_ferry_model_state';
 
+/** State rows read per query. */
+const statePage = 10_000;
+
 const quoteIdent = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 
 type Param = string | number | Buffer | null;
@@ -122,13 +125,22 @@ class MysqlModelTarget implements StreamedModelTarget {
     return quoteIdent(this.#request.columns[this.#request.identityIndex]!);
   }
 
-  async loadState(): Promise<Map<string, string>> {
+  async loadState(add: (identity: string, hash: string) => void): Promise<void> {
     try {
-      const [rows] = await this.#connection.query<mysql.RowDataPacket[]>(
-        { sql: `select identity, hash from ${STATE_TABLE} where sync_id = ?`, rowsAsArray: true },
-        [this.#request.syncId],
-      );
-      return new Map(rows.map((row) => [String(row[0]), String(row[1])]));
+      // Page by page in key order (a binary collation), so that Ferry never holds more than a page of rows.
+      for (let after: string | undefined; ; ) {
+        const [rows] = await this.#connection.query<mysql.RowDataPacket[]>(
+          {
+            sql: `select identity, hash from ${STATE_TABLE} where sync_id = ?${after === undefined ? '' : ' and identity > ?'}
+              order by identity limit ${statePage}`,
+            rowsAsArray: true,
+          },
+          after === undefined ? [this.#request.syncId] : [this.#request.syncId, after],
+        );
+        for (const row of rows) add(String(row[0]), String(row[1]));
+        if (rows.length < statePage) return;
+        after = String(rows.at(-1)![0]);
+      }
     } catch (error) {
       throw this.#fail(error);
     }
