@@ -17,6 +17,26 @@ export interface ApplyResult {
 
 export const emptyResult = (): ApplyResult => ({ inserted: [], updated: [], deleted: [], rejected: [] });
 
+/** State rows read per query. */
+const statePage = 10_000;
+
+/**
+ * Passes `add` every `[identity, hash]` of a sync's state, read a page at a time in identity order
+ * (`page` returns up to `limit` rows after the identity `after`), so that Ferry never holds more than a
+ * page of rows.
+ */
+export async function loadStatePages(
+  page: (after: string | undefined, limit: number) => Promise<[string, string][]>,
+  add: (identity: string, hash: string) => void,
+): Promise<void> {
+  for (let after: string | undefined; ; ) {
+    const rows = await page(after, statePage);
+    for (const [identity, hash] of rows) add(identity, hash);
+    if (rows.length < statePage) return;
+    after = rows.at(-1)![0];
+  }
+}
+
 /** MySQL errors of a record's values that carry a generic SQLSTATE: no default, incorrect value, truncated. */
 const mysqlRecordErrnos = new Set([1364, 1366, 1265]);
 

@@ -6,7 +6,7 @@ import type { Core } from '../../../services/context.ts';
 import { type ModelSyncMode, modelSyncState } from '../../../store/schema.ts';
 import { type MappedRecord, recordJson } from '../plan.ts';
 import type { ModelTargetInfo, StreamedModelTarget, TargetRequest } from '../targets.ts';
-import { type ApplyResult, emptyResult, type RejectedRecord } from './batch.ts';
+import { type ApplyResult, emptyResult, loadStatePages, type RejectedRecord } from './batch.ts';
 import { modesOf } from './modes.ts';
 
 export type HttpTargetConfig = HttpConfig;
@@ -19,8 +19,6 @@ const httpModes: ModelSyncMode[] = ['create', 'update', 'updateOrCreate', 'appen
 const maxAttempts = 5;
 const baseDelayMs = 200;
 const maxDelayMs = 10_000;
-/** State rows read from the store per query. */
-const statePage = 10_000;
 
 export function httpTargetInfo(config: HttpTargetConfig): ModelTargetInfo {
   return {
@@ -112,19 +110,16 @@ export async function openHttpTarget(
     kind: 'streamed',
     batchSize: config.batch_size,
     async loadState(add) {
-      // Page by page in key order, so that Ferry never holds more than a page of rows.
-      for (let after: string | undefined; ; ) {
-        const ofSync = eq(modelSyncState.syncId, request.syncId);
+      const ofSync = eq(modelSyncState.syncId, request.syncId);
+      await loadStatePages(async (after, limit) => {
         const rows = await db
           .select({ identity: modelSyncState.identity, hash: modelSyncState.hash })
           .from(modelSyncState)
           .where(after === undefined ? ofSync : and(ofSync, gt(modelSyncState.identity, after)))
           .orderBy(modelSyncState.identity)
-          .limit(statePage);
-        for (const row of rows) add(row.identity, row.hash);
-        if (rows.length < statePage) return;
-        after = rows.at(-1)!.identity;
-      }
+          .limit(limit);
+        return rows.map((row) => [row.identity, row.hash]);
+      }, add);
     },
     async begin() {},
     async apply(records) {

@@ -4,13 +4,10 @@ import type { MysqlConfig } from '../../../connectors/mysql/type.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { MappedRecord } from '../plan.ts';
 import type { StreamedModelTarget, TargetRequest } from '../targets.ts';
-import { type ApplyResult, applyBisected, emptyResult } from './batch.ts';
+import { type ApplyResult, applyBisected, emptyResult, loadStatePages } from './batch.ts';
 
 /** Change detection state, in the target database next to the records (see the PostgreSQL target). */
 const STATE_TABLE = '_ferry_model_state';
-
-/** State rows read per query. */
-const statePage = 10_000;
 
 const quoteIdent = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 
@@ -127,20 +124,18 @@ class MysqlModelTarget implements StreamedModelTarget {
 
   async loadState(add: (identity: string, hash: string) => void): Promise<void> {
     try {
-      // Page by page in key order (a binary collation), so that Ferry never holds more than a page of rows.
-      for (let after: string | undefined; ; ) {
+      // In key order: `identity` has a binary collation.
+      await loadStatePages(async (after, limit) => {
         const [rows] = await this.#connection.query<mysql.RowDataPacket[]>(
           {
             sql: `select identity, hash from ${STATE_TABLE} where sync_id = ?${after === undefined ? '' : ' and identity > ?'}
-              order by identity limit ${statePage}`,
+              order by identity limit ${limit}`,
             rowsAsArray: true,
           },
           after === undefined ? [this.#request.syncId] : [this.#request.syncId, after],
         );
-        for (const row of rows) add(String(row[0]), String(row[1]));
-        if (rows.length < statePage) return;
-        after = String(rows.at(-1)![0]);
-      }
+        return rows.map((row) => [String(row[0]), String(row[1])]);
+      }, add);
     } catch (error) {
       throw this.#fail(error);
     }
