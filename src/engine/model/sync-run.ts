@@ -70,6 +70,8 @@ const noIdentityWarning = 'the identity field is empty; the record was not sent'
 /** A warnings log line for a record already in JSON. */
 const warningLine = (json: string, warning: string) =>
   `{"record":${json},"warning":${JSON.stringify(warning)}}`;
+/** An errors log line for a record already in JSON. */
+const errorLine = (json: string, reason: string) => `{"record":${json},"error":${JSON.stringify(reason)}}`;
 const duplicateWarning = (identity: string) =>
   `duplicate identity ${identity}: only its first record was sent`;
 
@@ -134,6 +136,7 @@ async function* plannedRecords(
   batchRows?: number,
 ): AsyncGenerator<PlannedRecord[]> {
   const { connectionId, fields } = r.model;
+  const json = recordJson(r.plan.columns);
   for await (const rows of readModel(core, connectionId, configuration, fields, r.signal, batchRows)) {
     tally.read += rows.length;
     const records: PlannedRecord[] = [];
@@ -142,7 +145,7 @@ async function* plannedRecords(
       if (mapped.kind === 'filtered') continue;
       if (mapped.kind === 'no_identity') {
         r.counts.warnings++;
-        await logs.warnings.write({ record: recordOf(r.plan, mapped.values), warning: noIdentityWarning });
+        await logs.warnings.writeJson(warningLine(json(mapped.values), noIdentityWarning));
         continue;
       }
       if (r.only && !r.only.has(mapped.record.key ?? contentHash(mapped.record.values))) continue;
@@ -150,10 +153,6 @@ async function* plannedRecords(
     }
     if (records.length > 0) yield records;
   }
-}
-
-function recordOf(plan: SyncPlan, values: (string | null)[]): Record<string, string | null> {
-  return Object.fromEntries(plan.columns.map((column, j) => [column, values[j] ?? null]));
 }
 
 /**
@@ -260,7 +259,7 @@ async function recordOutcome(core: Core, r: SyncRun, outcome: ChunkOutcome, logs
   for (const json of outcome.deleted) await logs.deletes.writeJson(json);
   for (const { json, reason } of outcome.rejected) {
     countRejected(counts, reason);
-    await logs.errors.writeJson(`{"record":${json},"error":${JSON.stringify(reason)}}`);
+    await logs.errors.writeJson(errorLine(json, reason));
   }
   for (const { identity, json } of outcome.duplicates) {
     counts.warnings++;
@@ -358,10 +357,7 @@ async function streamedRun(
       const sighting = state.see(rec.identity, rec.hash);
       if (sighting === 'duplicate') {
         counts.warnings++;
-        await logs.warnings.write({
-          record: recordOf(r.plan, rec.values),
-          warning: duplicateWarning(rec.identity),
-        });
+        await logs.warnings.writeJson(warningLine(json(rec.values), duplicateWarning(rec.identity)));
         continue;
       }
       tally.identities++;
@@ -389,7 +385,7 @@ async function record(
   logs: Logs,
   json: (values: MappedRecord['values']) => string,
 ) {
-  const { counts, plan } = r;
+  const { counts } = r;
   counts.total += sent;
   counts.inserted += result.inserted.length;
   counts.updated += result.updated.length;
@@ -399,7 +395,7 @@ async function record(
   for (const rec of result.deleted) await logs.deletes.writeJson(rec.json ?? json(rec.values));
   for (const { record: rec, reason } of result.rejected) {
     countRejected(counts, reason);
-    await logs.errors.write({ record: recordOf(plan, rec.values), error: reason });
+    await logs.errors.writeJson(errorLine(rec.json ?? json(rec.values), reason));
   }
   await saveCounts(core, r.executionId, counts);
 }
