@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { copyField, encodeCopyRows } from '../../src/connectors/postgres/copy-text.ts';
+import { CopyTextEncoder } from '../../src/connectors/postgres/copy-text.ts';
 import type { RowBatch } from '../../src/engine/bulk/contracts.ts';
 
-/** The COPY text of rows as one string, field by field (what `encodeCopyRows` must encode). */
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** One field of a COPY text line, as a string. */
+const copyField = (value: string | null) =>
+  value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!);
+
+/** A fresh encoder's bytes for `rows`. */
+const encodeCopyRows = (rows: RowBatch) => new CopyTextEncoder().encode(rows);
+
+/** The COPY text of rows as one string, field by field (what the encoder must encode). */
 const copyLines = (rows: RowBatch) => rows.map((row) => `${row.map(copyField).join('\t')}\n`).join('');
 
 describe('COPY text encoding', () => {

@@ -5,16 +5,6 @@
  */
 import type { RowBatch } from '../../engine/bulk/contracts.ts';
 
-const SPECIAL = /[\\\t\n\r]/;
-const SPECIAL_ALL = /[\\\t\n\r]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One field of a COPY text line. */
-export function copyField(value: string | null): string {
-  if (value === null) return '\\N';
-  return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
-}
-
 const TAB = 9;
 const NEWLINE = 10;
 const RETURN = 13;
@@ -34,25 +24,18 @@ function reserve(buffer: Buffer, used: number, bytes: number): Buffer {
 }
 
 /**
- * Rows of a batch as COPY text lines (each ending with a newline), UTF-8 encoded: the bytes of
- * `Buffer.from(lines)` where `lines` joins `copyField` of each value. The bytes are written
- * straight into one buffer, with no intermediate string per field or line: the batches of a bulk
- * load go through here row by row, and strings built by concatenation would be garbage for the
- * garbage collector to copy and promote while the batch is loaded.
- */
-export function encodeCopyRows(rows: RowBatch): Buffer {
-  return new CopyTextEncoder().encode(rows);
-}
-
-/**
- * Encodes batch after batch into one buffer, grown when a batch needs more: a load of many batches
- * allocates its memory once instead of once a batch (memory that would only be freed when the
- * garbage collector finds the batch's buffer dead).
+ * Encodes batches of rows as COPY text lines (each ending with a newline), UTF-8: the bytes of
+ * `Buffer.from(lines)` where `lines` joins each value, `\N` for null, its backslash, tab, newline and
+ * carriage return escaped. The bytes are written straight into one buffer, with no intermediate string
+ * per field or line (the batches of a load go through here row by row, and strings built by
+ * concatenation would be garbage for the garbage collector to copy and promote while the batch is
+ * loaded), and the buffer is reused batch after batch, grown when a batch needs more: a load allocates
+ * its memory once instead of once a batch.
  */
 export class CopyTextEncoder {
   #buffer: Buffer | undefined;
 
-  /** `encodeCopyRows(rows)`, in this encoder's buffer: the bytes are valid until the next call. */
+  /** The COPY text of `rows`, in this encoder's buffer: the bytes are valid until the next call. */
   encode(rows: RowBatch): Buffer {
     const out = encodeInto(rows, this.#buffer);
     this.#buffer = out.buffer;

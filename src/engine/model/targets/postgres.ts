@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { driverMessage, queryFailed } from '../../../connectors/errors.ts';
-import { copyField } from '../../../connectors/postgres/copy-text.ts';
+import { CopyTextEncoder } from '../../../connectors/postgres/copy-text.ts';
 import type { PostgresConfig } from '../../../connectors/postgres/index.ts';
 import { CopyTextParser } from '../../../connectors/postgres/reader.ts';
 import { connect } from '../../../connectors/postgres/writer.ts';
@@ -60,9 +60,6 @@ const wholeMs = 5_000;
  * (pieces that outlive a young-generation collection get copied into the old one).
  */
 const outcomePieceLines = 2_000;
-
-/** Rows per write to the COPY stream that stages a chunk. */
-const copyBlockRows = 1_000;
 
 /** `public.users` → [public, users]; a name without a schema is in `public`. */
 function splitObject(object: string): [string, string] {
@@ -189,6 +186,8 @@ class PostgresModelTarget implements ChunkedModelTarget {
   readonly #stateKey: string;
   readonly #types: string[];
   readonly #sql: Statements;
+  /** Prints records chunks' COPY text, reusing its buffer (a failed COPY fails the run, and the encoder with it). */
+  readonly #encoder = new CopyTextEncoder();
   #seq = 0;
   /** The sync has state rows to compare with (none before its first run, or after a snapshot's delete). */
   #stateKnown = true;
@@ -326,10 +325,8 @@ class PostgresModelTarget implements ChunkedModelTarget {
     const first = this.#seq + 1;
     this.#seq += chunkRows(chunk);
     if ('records' in chunk) {
-      await pipeline(
-        Readable.from(copyLines(chunk.records, first)),
-        this.#client.query(copyFrom(`copy ${CHUNK} from stdin`)),
-      );
+      const text = this.#encoder.encode(chunkTableRows(chunk.records, first));
+      await pipeline(Readable.from([text]), this.#client.query(copyFrom(`copy ${CHUNK} from stdin`)));
       return;
     }
     await this.#client.query(`select setval(pg_get_serial_sequence('${CHUNK}', 'seq'), $1, false)`, [first]);
@@ -352,7 +349,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
     const { whole } = this.#sql;
     if (!whole) return false;
     try {
-      await client.query(this.#inTransaction ? 'savepoint ferry_batch' : 'begin');
+      await this.#openBatch();
       await client.query(`lock table ${this.#table} in share row exclusive mode`);
       await client.query(`truncate ${EXISTING}`);
       for (const statement of whole.before) await client.query(statement);
@@ -367,9 +364,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
       for (const statement of whole.write) await client.query(statement);
       return true;
     } catch (error) {
-      await client
-        .query(this.#inTransaction ? 'rollback to savepoint ferry_batch' : 'rollback')
-        .catch(() => {});
+      await this.#rollBackBatch();
       if (isRecordError(error)) return false;
       throw this.#fail(error);
     }
@@ -385,26 +380,29 @@ class PostgresModelTarget implements ChunkedModelTarget {
       const parser = new CopyTextParser(2);
       let outcome = emptyOutcome(0);
       let noIdentity = 0;
+      const take = () => {
+        for (const batch of parser.batches.splice(0))
+          for (const [action, json] of batch) addRecord(outcome, action!, json!);
+      };
       for await (const data of stream) {
         parser.push(data as Buffer);
-        for (const batch of parser.batches.splice(0)) noIdentity += classify(batch, outcome);
+        take();
         if (outcomeLines(outcome) >= outcomePieceLines) {
+          noIdentity += outcome.noIdentity.length;
           yield outcome;
           outcome = emptyOutcome(0);
         }
       }
       parser.end();
-      for (const batch of parser.batches.splice(0)) noIdentity += classify(batch, outcome);
-      await client.query(this.#inTransaction ? 'release savepoint ferry_batch' : 'commit');
+      take();
+      noIdentity += outcome.noIdentity.length;
+      await this.#commitBatch();
       committed = true;
       yield { ...outcome, rows: staged, sent: staged - noIdentity };
     } catch (error) {
       throw this.#fail(error);
     } finally {
-      if (!committed)
-        await client
-          .query(this.#inTransaction ? 'rollback to savepoint ferry_batch' : 'rollback')
-          .catch(() => {});
+      if (!committed) await this.#rollBackBatch();
     }
   }
 
@@ -416,18 +414,8 @@ class PostgresModelTarget implements ChunkedModelTarget {
     try {
       const rows = await this.#atomic(() => this.#copyOut(this.#writeSql(lo, hi, everything), 3));
       for (const [action, json, identity] of rows) {
-        if (action === 'w') {
-          outcome.duplicates.push({ identity: identity!, json: json! });
-          continue;
-        }
-        if (action === 'n') {
-          outcome.noIdentity.push(json!);
-          continue;
-        }
-        outcome.sent++;
-        if (action === 'i') outcome.inserted.push(json!);
-        else if (action === 'u') outcome.updated.push(json!);
-        else if (action === 'd') outcome.deleted.push(json!);
+        addRecord(outcome, action!, json!, identity!);
+        if (action !== 'w' && action !== 'n') outcome.sent++;
       }
     } catch (error) {
       if (!isRecordError(error)) throw error;
@@ -514,18 +502,31 @@ class PostgresModelTarget implements ChunkedModelTarget {
 
   /** A transaction, or a savepoint inside the snapshot's transaction. */
   async #atomic<T>(work: () => Promise<T>): Promise<T> {
-    const client = this.#client;
-    await client.query(this.#inTransaction ? 'savepoint ferry_batch' : 'begin');
+    await this.#openBatch();
     try {
       const result = await work();
-      await client.query(this.#inTransaction ? 'release savepoint ferry_batch' : 'commit');
+      await this.#commitBatch();
       return result;
     } catch (error) {
-      await client
-        .query(this.#inTransaction ? 'rollback to savepoint ferry_batch' : 'rollback')
-        .catch(() => {});
+      await this.#rollBackBatch();
       throw error;
     }
+  }
+
+  /** Opens a batch's transaction, or its savepoint inside the snapshot's transaction. */
+  async #openBatch(): Promise<void> {
+    await this.#client.query(this.#inTransaction ? 'savepoint ferry_batch' : 'begin');
+  }
+
+  async #commitBatch(): Promise<void> {
+    await this.#client.query(this.#inTransaction ? 'release savepoint ferry_batch' : 'commit');
+  }
+
+  /** Never throws: it runs on the way out of a failure, which is what the caller reports. */
+  async #rollBackBatch(): Promise<void> {
+    await this.#client
+      .query(this.#inTransaction ? 'rollback to savepoint ferry_batch' : 'rollback')
+      .catch(() => {});
   }
 
   /** The rows of a query, streamed as COPY text (a data-modifying `with` included). */
@@ -549,39 +550,24 @@ const emptyOutcome = (rows: number): ChunkOutcome => ({
   noIdentity: [],
 });
 
-/** Adds `[action, json]` rows to an outcome; returns how many had no identity. */
-function classify(rows: (string | null)[][], outcome: ChunkOutcome): number {
-  let noIdentity = 0;
-  for (const [action, json] of rows) {
-    if (action === 'i') outcome.inserted.push(json!);
-    else if (action === 'u') outcome.updated.push(json!);
-    else if (action === 'd') outcome.deleted.push(json!);
-    else {
-      outcome.noIdentity.push(json!);
-      noIdentity++;
-    }
-  }
-  return noIdentity;
+/**
+ * Adds a record to an outcome by the action a statement printed for it: `i`, `u`, `d` (written), `w`
+ * (a duplicate of an identity sent before), `n` (no identity), `-` (sent, nothing to do).
+ */
+function addRecord(outcome: ChunkOutcome, action: string, json: string, identity?: string): void {
+  if (action === 'i') outcome.inserted.push(json);
+  else if (action === 'u') outcome.updated.push(json);
+  else if (action === 'd') outcome.deleted.push(json);
+  else if (action === 'w') outcome.duplicates.push({ identity: identity!, json });
+  else if (action === 'n') outcome.noIdentity.push(json);
 }
 
 const outcomeLines = (o: ChunkOutcome) =>
   o.inserted.length + o.updated.length + o.deleted.length + o.noIdentity.length;
 
-/** COPY text lines of a chunk: seq, identity, no hash (the target computes it), then the target values. */
-function* copyLines(records: PlannedRecord[], first: number): Generator<string> {
-  let block = '';
-  for (let i = 0; i < records.length; i++) {
-    const { key, values } = records[i]!;
-    block += `${first + i}\t${copyField(key ?? contentHash(values))}\t\\N`;
-    for (const value of values) block += `\t${copyField(value)}`;
-    block += '\n';
-    if ((i + 1) % copyBlockRows === 0) {
-      yield block;
-      block = '';
-    }
-  }
-  if (block) yield block;
-}
+/** The rows of a chunk's table: seq, identity, no hash (the target computes it), then the target values. */
+const chunkTableRows = (records: PlannedRecord[], first: number) =>
+  records.map(({ key, values }, i) => [String(first + i), key ?? contentHash(values), null, ...values]);
 
 /** A JSON object of the columns' text values, in column order (record log lines). */
 function columnsJson(columns: string[], values: string[]): string {
