@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -90,5 +91,11 @@ export async function listen(app: { fetch: HttpApp['fetch'] }, port: number): Pr
       });
     });
     server.once('error', reject);
+    // Idle keep-alive connections outlive any client's: clients close theirs before the server's
+    // timeout (undici: the server's `Keep-Alive: timeout` less 2 s; load balancers: 60 s). With Node's
+    // 5 s, a client whose timers run late reuses a connection the server is closing, and its request
+    // (a POST is never retried) fails.
+    (server as Server).keepAliveTimeout = 65_000;
+    (server as Server).headersTimeout = 66_000;
   });
 }
