@@ -114,6 +114,10 @@ export async function http(
         : typeof options.body === 'string'
           ? options.body
           : JSON.stringify(options.body),
+  }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+    // undici says only "fetch failed": the cause says what the connection did.
+    const cause = error.cause ? ` (${error.cause.code ?? ''} ${error.cause.message ?? ''})` : '';
+    throw new Error(`${method} ${route}: ${error.message}${cause}`, { cause: error });
   });
   const text = await response.text();
   let body: any = text;
