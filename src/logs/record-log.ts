@@ -68,6 +68,9 @@ export interface RecordLogWriter {
  * exists replaces it: a retried table attempt rewrites its errors. The file is created on the
  * first record. One writer per file at a time.
  */
+/** Characters of lines a record log gathers before writing them. */
+const PIECE_CHARACTERS = 64 * 1024;
+
 export async function openRecordLog(
   store: Store,
   dataDir: string,
@@ -81,6 +84,8 @@ export async function openRecordLog(
   let failure: Error | undefined;
   let records = 0;
   let bytes = 0;
+  /** Lines not yet handed to the stream: written in pieces, as one write per line cost more than the line. */
+  let pending = '';
   let closing: Promise<RecordLogFile | null> | undefined;
 
   const openStream = (): WriteStream => {
@@ -93,6 +98,7 @@ export async function openRecordLog(
   };
 
   async function finish(): Promise<RecordLogFile | null> {
+    if (pending) await flush();
     if (stream) {
       const current = stream;
       await new Promise<void>((resolve, reject) => {
@@ -133,11 +139,18 @@ export async function openRecordLog(
   function writeJson(json: string): Promise<void> | undefined {
     if (closing) throw new Error(`record log ${filename} is closed`);
     if (failure) throw failure;
-    stream ??= openStream();
-    const line = `${json}\n`;
+    pending += `${json}\n`;
     records += 1;
-    bytes += Buffer.byteLength(line);
-    if (stream.write(line)) return undefined;
+    return pending.length < PIECE_CHARACTERS ? undefined : flush();
+  }
+
+  /** Hands the pending lines to the stream; a promise when its buffer is full (resolves on drain). */
+  function flush(): Promise<void> | undefined {
+    stream ??= openStream();
+    const piece = pending;
+    pending = '';
+    bytes += Buffer.byteLength(piece);
+    if (stream.write(piece)) return undefined;
     const waiting = stream;
     return new Promise<void>((resolve, reject) => {
       const done = () => {
@@ -158,7 +171,7 @@ export async function openRecordLog(
       return records;
     },
     get bytes() {
-      return bytes;
+      return bytes + Buffer.byteLength(pending);
     },
     write: (record) => writeJson(JSON.stringify(record, jsonReplacer)),
     writeJson,
