@@ -74,7 +74,7 @@ describe('postgresql model target, runs from no state', () => {
       });
       assert.equal(sums.rows, 3);
       assert.equal(sums.sent, 3);
-      assert.deepEqual(sums.updated, ['{"id" : "2", "name" : "b"}']);
+      assert.deepEqual(sums.updated, ['{"id":"2","name":"b"}']);
       assert.equal(sums.inserted.length, 2);
       assert.equal(await target.finish('sent', () => undefined), 0);
     } finally {
@@ -153,10 +153,7 @@ describe('postgresql model target, runs from no state', () => {
       const sums = await sendWhole(update.target, async function* () {
         yield { records: [record(2, 'b2'), record(7, 'absent'), record(2, 'again')] };
       });
-      assert.deepEqual(
-        [sums.sent, sums.updated, sums.duplicates],
-        [2, ['{"id" : "2", "name" : "b2"}'], ['2']],
-      );
+      assert.deepEqual([sums.sent, sums.updated, sums.duplicates], [2, ['{"id":"2","name":"b2"}'], ['2']]);
     } finally {
       await update.target.close();
     }
@@ -222,5 +219,30 @@ describe('postgresql model target, runs from no state', () => {
       ],
     );
     assert.deepEqual(await db.query('select sync_id from _ferry_model_state'), [{ sync_id: 'other' }]);
+  });
+
+  it('orders identities byte by byte, also in a state table created before, which keeps its rows', async () => {
+    await db.query('create table t_collate (id int primary key, name text)');
+    const syncId = randomUUID();
+    const older = `_ferry_model_state_${syncId.replaceAll('-', '')}`;
+    await db.query(`create table ${older} (identity text not null, constraint ${older}_pkey primary key (identity), hash uuid not null);
+      insert into ${older} values ('1', md5('x')::uuid)`);
+    const { target, state } = await open('t_collate', 'updateOrCreate', syncId);
+    try {
+      assert.equal(await target.begin(), 1);
+    } finally {
+      await target.close();
+    }
+    const collation = `select a.attcollation::regcollation::text as c from pg_attribute a
+      where a.attrelid = $1::regclass and a.attname = 'identity'`;
+    assert.deepEqual(await db.query(collation, [state]), [{ c: '"C"' }]);
+    const fresh = await open('t_collate', 'updateOrCreate');
+    await fresh.target.close();
+    assert.deepEqual(await db.query(collation, [fresh.state]), [{ c: '"C"' }]);
+    const [key] = await db.query(
+      `select count(*)::int as n from pg_index where indrelid = $1::regclass and indisprimary`,
+      [state],
+    );
+    assert.equal(key.n, 1);
   });
 });

@@ -87,11 +87,44 @@ function isConnectionError(error: unknown): boolean {
   return /^(08|28|3D)/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code);
 }
 
-/** The rows of `COPY ... TO STDOUT` text format, in batches. Rows end at a raw `\n`; escaped newlines are `\n`. */
+/** Splits `COPY ... TO STDOUT` text into its rows' lines. Rows end at a raw `\n`; escaped newlines are `\n`. */
+export class CopyTextLines {
+  #pending: Buffer | undefined;
+
+  /** Calls `line` with each row completed by `chunk` (its bytes, without the newline). */
+  push(chunk: Buffer, line: (bytes: Buffer) => void): void {
+    let start = 0;
+    let end = chunk.indexOf(10);
+    if (this.#pending && end !== -1) {
+      line(Buffer.concat([this.#pending, chunk.subarray(0, end)]));
+      this.#pending = undefined;
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    while (end !== -1) {
+      line(chunk.subarray(start, end));
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      // Copied: the socket's buffer must not be retained by a partial line.
+      this.#pending = this.#pending ? Buffer.concat([this.#pending, rest]) : Buffer.from(rest);
+    }
+  }
+
+  /** A partial line at the end of the stream is an error. */
+  end(): void {
+    if (this.#pending?.length) throw new Error('COPY stream ended in the middle of a row');
+  }
+}
+
+/** The rows of `COPY ... TO STDOUT` text format, in batches of fields (unescaped; null for `\N`). */
 export class CopyTextParser {
   readonly #width: number;
   readonly #batchRows: number;
-  #pending: Buffer | undefined;
+  readonly #lines = new CopyTextLines();
+  readonly #line = (line: Buffer) => this.#fields(line);
   #rows: RowBatch = [];
   #bytes = 0;
   readonly batches: RowBatch[] = [];
@@ -103,33 +136,16 @@ export class CopyTextParser {
   }
 
   push(chunk: Buffer): void {
-    let start = 0;
-    let end = chunk.indexOf(10);
-    if (this.#pending && end !== -1) {
-      this.#line(Buffer.concat([this.#pending, chunk.subarray(0, end)]));
-      this.#pending = undefined;
-      start = end + 1;
-      end = chunk.indexOf(10, start);
-    }
-    while (end !== -1) {
-      this.#line(chunk.subarray(start, end));
-      start = end + 1;
-      end = chunk.indexOf(10, start);
-    }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      // Copied: the socket's buffer must not be retained by a partial line.
-      this.#pending = this.#pending ? Buffer.concat([this.#pending, rest]) : Buffer.from(rest);
-    }
+    this.#lines.push(chunk, this.#line);
   }
 
   /** Closes the last batch; a partial line at the end of the stream is an error. */
   end(): void {
-    if (this.#pending?.length) throw new Error('COPY stream ended in the middle of a row');
+    this.#lines.end();
     this.#flush();
   }
 
-  #line(line: Buffer): void {
+  #fields(line: Buffer): void {
     const fields = line.toString('utf8').split('\t');
     if (fields.length !== this.#width && !(this.#width === 0 && fields.length === 1)) {
       throw new Error(`COPY row has ${fields.length} fields, expected ${this.#width}`);

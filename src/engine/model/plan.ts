@@ -151,11 +151,8 @@ export function contentHash(values: Value[]): string {
  * keys first; a repeated column takes its last value), without building an object per record.
  */
 export function recordJson(columns: string[]): (values: Value[]) => string {
-  const template: Record<string, number> = Object.fromEntries(columns.map((column, j) => [column, j]));
-  const keys = Object.keys(template);
-  if (keys.length === 0) return () => '{}';
-  const prefixes = keys.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`);
-  const indexes = keys.map((key) => template[key]!);
+  const { prefixes, indexes } = recordKeys(columns);
+  if (prefixes.length === 0) return () => '{}';
   return (values) => {
     let json = '';
     for (let i = 0; i < indexes.length; i++) {
@@ -163,6 +160,19 @@ export function recordJson(columns: string[]): (values: Value[]) => string {
       json += prefixes[i]! + (value === null ? 'null' : JSON.stringify(value));
     }
     return `${json}}`;
+  };
+}
+
+/**
+ * The keys of `recordJson`'s objects: each key's printed prefix (`{"id":`, `,"name":`) and the index of
+ * the column whose value follows it.
+ */
+export function recordKeys(columns: string[]): { prefixes: string[]; indexes: number[] } {
+  const template: Record<string, number> = Object.fromEntries(columns.map((column, j) => [column, j]));
+  const keys = Object.keys(template);
+  return {
+    prefixes: keys.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`),
+    indexes: keys.map((key) => template[key]!),
   };
 }
 
