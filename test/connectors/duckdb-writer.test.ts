@@ -205,10 +205,14 @@ describe('duckdb writer', () => {
       doc: 'JSON',
       raw: 'BLOB',
     });
-    const [pk] = await query(
-      `select constraint_column_names as c from duckdb_constraints() where table_name = 'Types "All"' and constraint_type = 'PRIMARY KEY'`,
+    // No PRIMARY KEY (its ART index would have to fit in memory): the key column is NOT NULL only.
+    assert.deepEqual(
+      await query(
+        `select constraint_type as t, constraint_column_names as c from duckdb_constraints()
+         where table_name = 'Types "All"' order by t`,
+      ),
+      [{ t: 'NOT NULL', c: ['Order'] }],
     );
-    assert.deepEqual(pk?.c, ['Order']);
     assert.deepEqual(await stagingTables(), []);
   });
 
@@ -354,6 +358,136 @@ describe('duckdb writer', () => {
     assert.deepEqual(await query('select id::int as id from ns_r.events'), [{ id: 5 }]);
   });
 
+  it('merges composite keys without a PRIMARY KEY, keeping columns the load does not carry', async () => {
+    const target: TableTarget = {
+      syncId: 'sync-k',
+      schemaId: 'composite',
+      namespace: 'ns_k',
+      table: 'composite',
+      columns: [col('a', { kind: 'int32' }), col('b', { kind: 'text' }), col('v', { kind: 'text' })],
+      primaryKey: ['a', 'b'],
+    };
+    const l1 = await begin(target, { mode: 'replicate' });
+    await l1.write([
+      ['1', 'x', 'v1'],
+      ['1', 'y', 'v1'],
+      ['2', 'x', 'v1'],
+    ]);
+    assert.equal((await l1.commit()).inserted, 3);
+    const { connection, release } = await borrowDuckdbConnection(path);
+    try {
+      await connection.run(`alter table ns_k.composite add column extra varchar`);
+      await connection.run(`update ns_k.composite set extra = 'kept ' || a || b`);
+    } finally {
+      await release();
+    }
+    const l2 = await begin(target, { mode: 'replicate' });
+    await l2.write([
+      ['1', 'x', 'v2'],
+      ['3', 'z', 'v2'],
+    ]);
+    await l2.write([['1', 'x', 'v3']]);
+    const r2 = await l2.commit();
+    assert.deepEqual([r2.inserted, r2.updated], [1, 1]);
+    assert.deepEqual(await query('select a, b, v, extra from ns_k.composite order by a, b'), [
+      { a: 1, b: 'x', v: 'v3', extra: 'kept 1x' },
+      { a: 1, b: 'y', v: 'v1', extra: 'kept 1y' },
+      { a: 2, b: 'x', v: 'v1', extra: 'kept 2x' },
+      { a: 3, b: 'z', v: 'v2', extra: null },
+    ]);
+    assert.deepEqual(
+      await query(
+        `select constraint_type as t, constraint_column_names as c from duckdb_constraints()
+         where table_name = 'composite' order by c`,
+      ),
+      [
+        { t: 'NOT NULL', c: ['a'] },
+        { t: 'NOT NULL', c: ['b'] },
+      ],
+    );
+  });
+
+  it('keeps loading tables that were created with a PRIMARY KEY', async () => {
+    const { connection, release } = await borrowDuckdbConnection(path);
+    try {
+      await connection.run(`create table main.legacy (id int primary key, v varchar)`);
+      await connection.run(`insert into main.legacy values (1, 'one'), (2, 'two')`);
+    } finally {
+      await release();
+    }
+    const target: TableTarget = {
+      syncId: 's-legacy',
+      schemaId: 'legacy',
+      namespace: 'main',
+      table: 'legacy',
+      columns: [col('id', { kind: 'int32' }), col('v', { kind: 'text' })],
+      primaryKey: ['id'],
+    };
+    const merge = await begin(target, { mode: 'replicate' });
+    await merge.write([
+      ['2', 'two v2'],
+      ['3', 'three'],
+    ]);
+    const merged = await merge.commit();
+    assert.deepEqual([merged.inserted, merged.updated], [1, 1]);
+    assert.deepEqual(await query('select id, v from main.legacy order by id'), [
+      { id: 1, v: 'one' },
+      { id: 2, v: 'two v2' },
+      { id: 3, v: 'three' },
+    ]);
+    const snapshot = await begin(target);
+    await snapshot.write([
+      ['3', 'three v2'],
+      ['4', 'four'],
+    ]);
+    await snapshot.commit();
+    assert.deepEqual(await query('select id, v from main.legacy order by id'), [
+      { id: 3, v: 'three v2' },
+      { id: 4, v: 'four' },
+    ]);
+    const [pk] = await query(
+      `select constraint_column_names as c from duckdb_constraints() where table_name = 'legacy' and constraint_type = 'PRIMARY KEY'`,
+    );
+    assert.deepEqual(pk?.c, ['id']);
+  });
+
+  it('merges a load larger than its memory limit (sorts, joins and staged rows spill)', async () => {
+    const target: TableTarget = {
+      syncId: 's-big',
+      schemaId: 'big',
+      namespace: 'main',
+      table: 'big',
+      columns: [col('id', { kind: 'int64' }), col('n', { kind: 'int32' }), col('body', { kind: 'text' })],
+      primaryKey: ['id'],
+      cursorColumn: 'n',
+    };
+    // 160k rows of ~500 characters: ~80 MB of text per load, more than the instance's 64 MB.
+    const rowsOf = (from: number, to: number, n: number) =>
+      Array.from({ length: to - from }, (_, i) => {
+        const id = from + i;
+        return [String(id), String(n), `${id} `.repeat(500 / String(id).length).slice(0, 500)];
+      });
+    const loadAll = async (from: number, to: number, n: number) => {
+      const load = await begin(target, { mode: 'replicate' });
+      for (let id = from; id < to; id += 5_000) await load.write(rowsOf(id, Math.min(id + 5_000, to), n));
+      return load;
+    };
+    const first = await loadAll(0, 160_000, 1);
+    assert.equal((await first.commit()).inserted, 160_000);
+    // Half the keys again, each twice (the later, greater cursor wins), and 80k new ones.
+    const second = await loadAll(80_000, 240_000, 2);
+    await second.write(rowsOf(80_000, 160_000, 3));
+    const result = await second.commit();
+    assert.deepEqual([result.inserted, result.updated], [80_000, 80_000]);
+    assert.deepEqual(
+      await query(
+        `select count(*)::int as n, count(distinct id)::int as ids, sum(n)::int as cursor_sum,
+           count(*) filter (where length(body) = 500)::int as full_bodies from main.big`,
+      ),
+      [{ n: 240_000, ids: 240_000, cursor_sum: 80_000 * 1 + 80_000 * 3 + 80_000 * 2, full_bodies: 240_000 }],
+    );
+  });
+
   it('adds new columns and keeps removed ones', async () => {
     const base: TableTarget = {
       syncId: 's-ev',
@@ -441,7 +575,8 @@ describe('duckdb writer', () => {
     try {
       const [settings] = (
         await connection.runAndReadAll(
-          `select current_setting('write_buffer_row_group_count') as row_groups,
+          `select current_setting('memory_limit') as memory, current_setting('threads') as threads,
+             current_setting('write_buffer_row_group_count') as row_groups,
              current_setting('allocator_background_threads') as purge,
              current_setting('allocator_flush_threshold') as flush,
              current_setting('allocator_bulk_deallocation_flush_threshold') as bulk_flush,
@@ -449,6 +584,8 @@ describe('duckdb writer', () => {
         )
       ).getRowObjectsJson();
       assert.deepEqual(settings, {
+        memory: '61.0 MiB',
+        threads: '1',
         row_groups: '1',
         purge: true,
         flush: '7.6 MiB',

@@ -13,9 +13,12 @@
  * bisected until the refused rows are alone; they go to `onReject` with DuckDB's message.
  * `commit()` runs ONE transaction: destination created or given its new columns, the staging rows
  * deduplicated by key (greatest cursor, then last loaded), then snapshot: `DELETE` + `INSERT`
- * (DuckDB's MVCC keeps readers on the old rows until commit), replicate: `UPDATE ... FROM` +
- * `INSERT ... WHERE NOT EXISTS` (counts come straight from both), the cursor row in `_ferry_state`
- * (same schema as the table, like the PostgreSQL destination), and the staging table dropped.
+ * (DuckDB's MVCC keeps readers on the old rows until commit), replicate: the destination rows whose
+ * key was loaded are deleted and every loaded row inserted (the deleted keys are the updated count),
+ * the cursor row in `_ferry_state` (same schema as the table, like the PostgreSQL destination), and
+ * the staging table dropped. Tables Ferry creates have no PRIMARY KEY constraint (the key columns are
+ * NOT NULL; keys stay unique because every load is deduplicated and merged by key): DuckDB builds a
+ * key's ART index in memory, which bounded the loads by memory. Tables created with one keep it.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -224,9 +227,17 @@ export class DuckdbStageLoader {
  * its insert to the file every row group instead of buffering five (~600k rows), and DuckDB's
  * allocator (one per process) hands freed memory back to the system (a background thread purges it;
  * large frees and tasks that peaked above 8 MB flush at once) instead of keeping the load's peak.
- * `memory_limit` stays: a primary key's index must fit in it at commit.
+ * Nothing this instance runs needs its data in memory: destination tables have no primary-key index
+ * (an ART index must fit in memory), merges delete and insert instead of updating (an UPDATE keeps
+ * the old values in memory until commit), and sorts, joins, aggregates and staged rows spill to the
+ * file's temp directory (`<file>.tmp`). So its buffer pool is small: 64 MB (32 MB is too little for a
+ * window or hash join over a few million rows). One thread per statement: each load already runs on
+ * its own connection, and a second thread doubles the commit's working memory for little speed on a
+ * machine that also runs the source's reader.
  */
 const loadOptions = {
+  memory_limit: '64MB',
+  threads: '1',
   write_buffer_row_group_count: '1',
   allocator_background_threads: 'true',
   allocator_flush_threshold: '8MB',
@@ -513,19 +524,18 @@ class DuckdbLoad implements TableLoad {
     const pk = target.primaryKey.map(quoteIdent);
     const columns = target.columns.map((c) => quoteIdent(c.name));
     const cursor = this.#cursorColumn;
-    const latestFirst = [cursor ? `${quoteIdent(cursor.name)} DESC NULLS LAST` : null, `${ORD} DESC`]
+    const latestFirst = [cursor ? `s.${quoteIdent(cursor.name)} DESC NULLS LAST` : null, `s.${ORD} DESC`]
       .filter(Boolean)
       .join(', ');
     await this.#run('BEGIN TRANSACTION');
     if (this.#rebuilds) await this.#run(`DROP TABLE IF EXISTS ${this.#final}`);
     const existing = await tableColumns(this.#connection, target.namespace, target.table);
     if (existing === null) {
-      const key = pk.length ? `, PRIMARY KEY (${pk.join(', ')})` : '';
       const ddl = target.columns.map(
         (c) =>
           `${quoteIdent(c.name)} ${this.#types.get(c.name)}${target.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`,
       );
-      await this.#run(`CREATE TABLE ${this.#final} (${ddl.join(', ')}${key})`);
+      await this.#run(`CREATE TABLE ${this.#final} (${ddl.join(', ')})`);
     } else {
       for (const c of target.columns)
         if (!existing.has(c.name))
@@ -535,20 +545,24 @@ class DuckdbLoad implements TableLoad {
     }
     // Rows sorted by the partition key cluster it: DuckDB's zone maps then skip row groups on filters.
     const order = target.partitionKey ? ` ORDER BY ${quoteIdent(target.partitionKey)}` : '';
-    // The last row of each key wins. Keys are almost always unique already: then the staged rows are
-    // used as they are (a view), instead of sorting and copying the whole load once more.
-    const duplicated =
-      pk.length > 0 &&
-      (
-        await rows(
-          this.#connection,
-          `SELECT 1 FROM ${this.#stage} GROUP BY ${pk.join(', ')} HAVING count(*) > 1 LIMIT 1`,
-        )
-      ).length > 0;
+    // The last row of each key wins. Keys are almost always unique already, so the staged rows are used
+    // as they are (a view), minus the older rows of the few keys loaded more than once: only those rows
+    // are ranked (a window keeps each key's rows in memory), the rest is never sorted or copied.
+    if (pk.length) {
+      const keys = pk.map((k) => `s.${k}`).join(', ');
+      await this.#run(
+        `CREATE OR REPLACE TEMP TABLE _ferry_dups AS SELECT ${keys} FROM ${this.#stage} s GROUP BY ALL HAVING count(*) > 1`,
+      );
+      await this.#run(
+        `CREATE OR REPLACE TEMP TABLE _ferry_older AS SELECT s.${ORD} FROM ${this.#stage} s
+         SEMI JOIN _ferry_dups d ON ${pk.map((k) => `s.${k} = d.${k}`).join(' AND ')}
+         QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${latestFirst}) > 1`,
+      );
+    }
     await this.#run(
-      duplicated
-        ? `CREATE OR REPLACE TEMP TABLE _ferry_latest AS SELECT * FROM ${this.#stage}
-           QUALIFY row_number() OVER (PARTITION BY ${pk.join(', ')} ORDER BY ${latestFirst}) = 1`
+      pk.length
+        ? `CREATE OR REPLACE TEMP VIEW _ferry_latest AS SELECT s.* FROM ${this.#stage} s
+           ANTI JOIN _ferry_older o ON s.${ORD} = o.${ORD}`
         : `CREATE OR REPLACE TEMP VIEW _ferry_latest AS SELECT * FROM ${this.#stage}`,
     );
     let inserted = 0;
@@ -560,28 +574,34 @@ class DuckdbLoad implements TableLoad {
         await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest${order}`)
       ).rowsChanged;
     } else if (pk.length) {
-      const keySet = new Set(target.primaryKey);
-      const set = columns.filter((_, i) => !keySet.has(target.columns[i]!.name)).map((c) => `${c} = s.${c}`);
-      const match = pk.map((k) => `${this.#final}.${k} = s.${k}`).join(' AND ');
-      if (set.length)
-        updated = (
-          await this.#run(`UPDATE ${this.#final} SET ${set.join(', ')} FROM _ferry_latest s WHERE ${match}`)
-        ).rowsChanged;
-      else
-        updated = Number(
-          (
-            await rows(
-              this.#connection,
-              `SELECT count(*) AS n FROM _ferry_latest s WHERE EXISTS (SELECT 1 FROM ${this.#final} WHERE ${match})`,
-            )
-          )[0]!.n,
-        );
-      inserted = (
+      // Matched rows are replaced (deleted, then inserted with the rest), not updated in place: DuckDB
+      // keeps an UPDATE's old values in memory until commit (a 1M-row update needed ~600 MB), while a
+      // DELETE keeps row ids and an INSERT spills. Columns the load does not carry (kept from earlier
+      // loads or added outside Ferry) keep their values through `_ferry_kept`.
+      const loaded = new Set(target.columns.map((c) => c.name));
+      const extra = [...(existing?.keys() ?? [])].filter((name) => !loaded.has(name)).map(quoteIdent);
+      const match = (table: string, other: string) =>
+        pk.map((k) => `${table}.${k} = ${other}.${k}`).join(' AND ');
+      const keys = pk.map((k) => `t.${k}`).join(', ');
+      const kept = extra.length
+        ? `DISTINCT ON (${keys}) ${keys}, ${extra.map((c) => `t.${c}`).join(', ')}`
+        : `DISTINCT ${keys}`;
+      await this.#run(
+        `CREATE OR REPLACE TEMP TABLE _ferry_kept AS SELECT ${kept}
+         FROM ${this.#final} t WHERE EXISTS (SELECT 1 FROM _ferry_latest s WHERE ${match('t', 's')})`,
+      );
+      updated = Number((await rows(this.#connection, 'SELECT count(*) AS n FROM _ferry_kept'))[0]!.n);
+      if (updated > 0)
+        await this.#run(`DELETE FROM ${this.#final} t USING _ferry_kept k WHERE ${match('t', 'k')}`);
+      const total = (
         await this.#run(
-          `INSERT INTO ${this.#final} (${list}) SELECT ${columns.map((c) => `s.${c}`).join(', ')} FROM _ferry_latest s
-           WHERE NOT EXISTS (SELECT 1 FROM ${this.#final} WHERE ${match})`,
+          `INSERT INTO ${this.#final} (${[...columns, ...extra].join(', ')})
+           SELECT ${[...columns.map((c) => `s.${c}`), ...extra.map((c) => `k.${c}`)].join(', ')} FROM _ferry_latest s
+           ${extra.length ? `LEFT JOIN _ferry_kept k ON ${match('s', 'k')}` : ''}`,
         )
       ).rowsChanged;
+      inserted = total - updated;
+      await this.#run('DROP TABLE temp.main._ferry_kept');
     } else {
       inserted = (
         await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest${order}`)
@@ -621,7 +641,9 @@ class DuckdbLoad implements TableLoad {
             : null;
       }
     }
-    await this.#run(`DROP ${duplicated ? 'TABLE' : 'VIEW'} temp.main._ferry_latest`);
+    await this.#run('DROP VIEW temp.main._ferry_latest');
+    await this.#run('DROP TABLE IF EXISTS temp.main._ferry_older');
+    await this.#run('DROP TABLE IF EXISTS temp.main._ferry_dups');
     await this.#run(`DROP TABLE ${this.#stage}`);
     await this.#run('COMMIT');
     return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
