@@ -55,6 +55,8 @@ export interface RecordLogWriter {
   write(record: object): Promise<void> | undefined;
   /** `write` for a record already serialized as one line of JSON (no newline). */
   writeJson(json: string): Promise<void> | undefined;
+  /** `writeJson` for records already printed as JSON lines, as bytes (UTF-8, each line ending in a newline). */
+  writeLines(lines: { bytes: Buffer; count: number }): Promise<void> | undefined;
   /**
    * Flushes and closes the file, then records it in `record_log_files` (upsert). A log with no
    * records leaves no file and no row (and removes those of an earlier log of the same name).
@@ -144,13 +146,28 @@ export async function openRecordLog(
     return pending.length < PIECE_CHARACTERS ? undefined : flush();
   }
 
-  /** Hands the pending lines to the stream; a promise when its buffer is full (resolves on drain). */
-  function flush(): Promise<void> | undefined {
-    stream ??= openStream();
+  function writeLines(lines: { bytes: Buffer; count: number }): Promise<void> | undefined {
+    if (closing) throw new Error(`record log ${filename} is closed`);
+    if (failure) throw failure;
+    if (lines.count === 0) return undefined;
+    records += lines.count;
+    // The stream keeps the order: the pending lines, then these (whose write tells when to wait).
+    if (pending) flush(false);
+    return write(lines.bytes);
+  }
+
+  /** Hands the pending lines to the stream. */
+  function flush(wait = true): Promise<void> | undefined {
     const piece = pending;
     pending = '';
+    return write(piece, wait);
+  }
+
+  /** Writes to the file; when its buffer is full and `wait`, a promise that resolves on drain. */
+  function write(piece: string | Buffer, wait = true): Promise<void> | undefined {
+    stream ??= openStream();
     bytes += Buffer.byteLength(piece);
-    if (stream.write(piece)) return undefined;
+    if (stream.write(piece) || !wait) return undefined;
     const waiting = stream;
     return new Promise<void>((resolve, reject) => {
       const done = () => {
@@ -175,6 +192,7 @@ export async function openRecordLog(
     },
     write: (record) => writeJson(JSON.stringify(record, jsonReplacer)),
     writeJson,
+    writeLines,
     close() {
       closing ??= finish();
       return closing;

@@ -5,7 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresConfig } from '../../src/connectors/postgres/index.ts';
 import type { PlannedRecord } from '../../src/engine/model/plan.ts';
 import { openPostgresTarget } from '../../src/engine/model/targets/postgres.ts';
-import type { ChunkedModelTarget, ChunkOutcome, ModelChunk } from '../../src/engine/model/targets.ts';
+import type {
+  ChunkedModelTarget,
+  ChunkOutcome,
+  JsonLines,
+  ModelChunk,
+} from '../../src/engine/model/targets.ts';
 import type { ModelSyncMode } from '../../src/store/schema.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 
@@ -21,6 +26,10 @@ interface Sums {
   rejected: string[];
 }
 
+/** Records printed as JSON lines, one string each. */
+const printedLines = (lines: JsonLines | undefined) =>
+  lines?.count ? lines.bytes.toString('utf8').trimEnd().split('\n') : [];
+
 async function sendWhole(
   target: ChunkedModelTarget,
   chunks: () => AsyncGenerator<ModelChunk>,
@@ -29,8 +38,8 @@ async function sendWhole(
   for await (const o of target.sendWhole(chunks()) as AsyncIterable<ChunkOutcome>) {
     sums.rows += o.rows;
     sums.sent += o.sent;
-    sums.inserted.push(...o.inserted);
-    sums.updated.push(...o.updated);
+    sums.inserted.push(...o.inserted, ...printedLines(o.printed?.inserts));
+    sums.updated.push(...o.updated, ...printedLines(o.printed?.updates));
     sums.duplicates.push(...o.duplicates.map((d) => d.identity));
     sums.rejected.push(...o.rejected.map((r) => r.reason));
   }
@@ -166,7 +175,7 @@ describe('postgresql model target, runs from no state', () => {
           yield { records: [record(2, 'b'), record(9, 'z')] };
         })(),
       ))
-        deleted += o.deleted.length;
+        deleted += o.deleted.length + (o.printed?.deletes.count ?? 0);
       assert.equal(deleted, 1);
     } finally {
       await remove.target.close();

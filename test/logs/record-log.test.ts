@@ -190,6 +190,21 @@ for (const kind of storeKinds) {
       assert.deepEqual(await listRecordLogs(f.store.db, await f.newExecution()), []);
     });
 
+    it('take lines printed as bytes after the pending ones, counting their records and bytes', async () => {
+      const executionId = await f.newExecution();
+      const log = await openRecordLog(f.store, f.dataDir, { executionId, schemaId: 's', type: 'inserts' });
+      await log.writeJson('{"id":"1"}');
+      await log.writeLines({ bytes: Buffer.from('{"id":"2"}\n{"id":"é"}\n'), count: 2 });
+      await log.writeLines({ bytes: Buffer.alloc(0), count: 0 });
+      await log.writeJson('{"id":"4"}');
+      assert.equal(log.records, 4);
+      const row = await log.close();
+      const content = readFileSync(path.join(f.dataDir, 'logs', executionId, row!.filename), 'utf8');
+      assert.equal(content, '{"id":"1"}\n{"id":"2"}\n{"id":"é"}\n{"id":"4"}\n');
+      assert.equal(row!.records, 4);
+      assert.equal(row!.bytes, Buffer.byteLength(content));
+    });
+
     it('leave no file and no row for an empty log, and replace a log opened again', async () => {
       const executionId = await f.newExecution();
       const empty = await openRecordLog(f.store, f.dataDir, { executionId, schemaId: 's', type: 'errors' });

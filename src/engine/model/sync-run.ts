@@ -250,13 +250,19 @@ async function* sendEach(
 /** Counts and logs what a chunk did, and saves the counts so the execution shows progress. */
 async function recordOutcome(core: Core, r: SyncRun, outcome: ChunkOutcome, logs: Logs): Promise<void> {
   const { counts } = r;
+  const { printed } = outcome;
   counts.total += outcome.sent;
-  counts.inserted += outcome.inserted.length;
-  counts.updated += outcome.updated.length;
-  counts.deleted += outcome.deleted.length;
+  counts.inserted += outcome.inserted.length + (printed?.inserts.count ?? 0);
+  counts.updated += outcome.updated.length + (printed?.updates.count ?? 0);
+  counts.deleted += outcome.deleted.length + (printed?.deletes.count ?? 0);
   for (const json of outcome.inserted) await logs.inserts.writeJson(json);
   for (const json of outcome.updated) await logs.updates.writeJson(json);
   for (const json of outcome.deleted) await logs.deletes.writeJson(json);
+  if (printed) {
+    await logs.inserts.writeLines(printed.inserts);
+    await logs.updates.writeLines(printed.updates);
+    await logs.deletes.writeLines(printed.deletes);
+  }
   for (const { json, reason } of outcome.rejected) {
     countRejected(counts, reason);
     await logs.errors.writeJson(errorLine(json, reason));

@@ -165,6 +165,12 @@ export const chunkRows = (chunk: ModelChunk): number =>
 /** Model records staged in a chunked target per statement (and per commit). */
 export const chunkSize = 20_000;
 
+/** JSON lines already printed (each record's JSON and a newline), and how many. */
+export interface JsonLines {
+  bytes: Buffer;
+  count: number;
+}
+
 /** What one chunk did in a chunked target; records are JSON lines of their target values. */
 export interface ChunkOutcome {
   /** Model records this outcome accounts for: 0 while they are in a write not yet committed. */
@@ -179,6 +185,8 @@ export interface ChunkOutcome {
   duplicates: { identity: string; json: string }[];
   /** Records with an empty identity (a chunk of COPY text only): not sent. */
   noIdentity: string[];
+  /** More records written, printed in bulk (whole-model writes), by the log they go to. */
+  printed?: { inserts: JsonLines; updates: JsonLines; deletes: JsonLines };
 }
 
 /**

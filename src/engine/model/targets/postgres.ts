@@ -21,7 +21,7 @@ import {
   type TargetRequest,
 } from '../targets.ts';
 import { isRecordError } from './batch.ts';
-import { copyRecordJson } from './copy-record-json.ts';
+import { CopyRecordJson, JsonLinesBuffer } from './copy-record-json.ts';
 
 /**
  * Change detection state lives in the target database, next to the records, in the target table's
@@ -56,11 +56,8 @@ const SESSION_SQL =
 const wholeRows = 2_000_000;
 const wholeMs = 5_000;
 
-/**
- * Records per piece of a whole-model write's outcome: small, so that its JSON strings die young
- * (pieces that outlive a young-generation collection get copied into the old one).
- */
-const outcomePieceLines = 2_000;
+/** Bytes of JSON lines per piece of a whole-model write's outcome (the record logs write them as they come). */
+const outcomePieceBytes = 256 * 1024;
 
 /** `public.users` → [public, users]; a name without a schema is in `public`. */
 function splitObject(object: string): [string, string] {
@@ -208,8 +205,8 @@ class PostgresModelTarget implements ChunkedModelTarget {
   readonly #encoder = new CopyTextEncoder();
   /** A record's JSON for the record logs, from its values in target column order. */
   readonly #json: (values: (string | null)[]) => string;
-  /** The same JSON from a COPY text line's values from a given character. */
-  readonly #copyJson: (line: string, from: number) => string;
+  /** The same JSON printed from rows of COPY text. */
+  readonly #copyJson: CopyRecordJson;
   #seq = 0;
   /** The sync has state rows to compare with (none before its first run, or after a snapshot's delete). */
   #stateKnown = true;
@@ -233,7 +230,7 @@ class PostgresModelTarget implements ChunkedModelTarget {
     this.#types = names.types;
     this.#sql = statements(request, names);
     this.#json = recordJson(request.columns);
-    this.#copyJson = copyRecordJson(request.columns);
+    this.#copyJson = new CopyRecordJson(request.columns);
     // Cancel reaches the running statement: the connection goes, and the open transaction with it.
     request.signal.addEventListener('abort', () => client.connection.stream.destroy(), { once: true });
   }
@@ -402,27 +399,32 @@ class PostgresModelTarget implements ChunkedModelTarget {
       // Called after `#writeWhole` wrote, which it does only with whole-model statements.
       const stream = client.query(copyTo(`copy (${this.#sql.whole!.outcomes}) to stdout`));
       const lines = new CopyTextLines();
-      let outcome = emptyOutcome(0);
-      let noIdentity = 0;
-      // Each line: the action, then the values (JSON printed from the COPY text, as PostgreSQL's
-      // `json_object` would cost the database a second per million records).
-      const take = (bytes: Buffer) => {
-        const line = bytes.toString('utf8');
-        addRecord(outcome, line[0]!, this.#copyJson(line, 2));
+      const printed = { i: new JsonLinesBuffer(), u: new JsonLinesBuffer(), d: new JsonLinesBuffer() };
+      const noIdentity: string[] = [];
+      let noIdentities = 0;
+      const piece = (rows: number, sent: number): ChunkOutcome => ({
+        ...emptyOutcome(rows),
+        sent,
+        noIdentity: noIdentity.splice(0),
+        printed: { inserts: printed.i.take(), updates: printed.u.take(), deletes: printed.d.take() },
+      });
+      // Each row: the action, then the values, whose JSON lines Ferry prints from the COPY text
+      // (PostgreSQL's `json_object` cost the database a second per million records).
+      const take = (row: Buffer) => {
+        const action = String.fromCharCode(row[0]!);
+        if (action === 'n') {
+          noIdentity.push(this.#copyJson.string(row, 2));
+          noIdentities++;
+        } else this.#copyJson.print(row, 2, printed[action as keyof typeof printed]);
       };
       for await (const data of stream) {
         lines.push(data as Buffer, take);
-        if (outcomeLines(outcome) >= outcomePieceLines) {
-          noIdentity += outcome.noIdentity.length;
-          yield outcome;
-          outcome = emptyOutcome(0);
-        }
+        if (printed.i.length + printed.u.length + printed.d.length >= outcomePieceBytes) yield piece(0, 0);
       }
       lines.end();
-      noIdentity += outcome.noIdentity.length;
       await this.#commitBatch();
       committed = true;
-      yield { ...outcome, rows: staged, sent: staged - noIdentity };
+      yield piece(staged, staged - noIdentities);
     } catch (error) {
       throw this.#fail(error);
     } finally {
@@ -587,9 +589,6 @@ function addRecord(outcome: ChunkOutcome, action: string, json: string, identity
   else if (action === 'w') outcome.duplicates.push({ identity: identity!, json });
   else if (action === 'n') outcome.noIdentity.push(json);
 }
-
-const outcomeLines = (o: ChunkOutcome) =>
-  o.inserted.length + o.updated.length + o.deleted.length + o.noIdentity.length;
 
 /** The rows of a chunk's table: seq, identity, no hash (the target computes it), then the target values. */
 const chunkTableRows = (records: PlannedRecord[], first: number) =>
