@@ -65,14 +65,14 @@ export interface RecordLogWriter {
   close(): Promise<RecordLogFile | null>;
 }
 
+/** Characters of lines a record log gathers before writing them. */
+const PIECE_CHARACTERS = 64 * 1024;
+
 /**
  * Opens the record log of one type for an execution (and table). Opening a log that already
  * exists replaces it: a retried table attempt rewrites its errors. The file is created on the
  * first record. One writer per file at a time.
  */
-/** Characters of lines a record log gathers before writing them. */
-const PIECE_CHARACTERS = 64 * 1024;
-
 export async function openRecordLog(
   store: Store,
   dataDir: string,
