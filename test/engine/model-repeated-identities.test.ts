@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { RepeatedIdentities } from '../../src/engine/model/repeated-identities.ts';
 
 /** Streams `text` in pieces of `size` bytes through a tracker; returns the bytes out and the tracker. */
-async function track(text: string, size: number) {
+async function track(text: string, size: number, expected?: number) {
   const bytes = Buffer.from(text);
   const pieces: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
-  const tracker = new RepeatedIdentities();
+  const tracker = new RepeatedIdentities(expected);
   const out = await buffer(Readable.from(pieces).pipe(tracker));
   return { out: out.toString(), repeated: [...tracker.repeated].sort() };
 }
@@ -37,11 +37,13 @@ describe('repeated identities', () => {
     }
   });
 
-  it('keeps exact answers past its first table size', async () => {
+  it('keeps exact answers past its first table size, however large it was made for the identities expected', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 300_000; i++) lines.push(`${i}\tx`);
     for (const again of [5, 77_777, 299_999]) lines.push(`${again}\ty`);
-    const { repeated } = await track(`${lines.join('\n')}\n`, 65_536);
-    assert.deepEqual(repeated, ['299999', '5', '77777']);
+    for (const expected of [undefined, 300_000, 10, 100_000_000]) {
+      const { repeated } = await track(`${lines.join('\n')}\n`, 65_536, expected);
+      assert.deepEqual(repeated, ['299999', '5', '77777'], String(expected));
+    }
   });
 });

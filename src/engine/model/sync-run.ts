@@ -219,7 +219,7 @@ async function chunkedRun(
   // Update mode remembers only the identities it wrote, so only chunks can tell its duplicates.
   const whole =
     r.only === undefined && r.sync.mode !== 'update' && (tally.known === 0 || r.sync.mode === 'snapshot');
-  const compared = whole || everything ? undefined : await compareInDatabases(core, r, target);
+  const compared = whole || everything ? undefined : await compareInDatabases(core, r, target, tally.known);
   const chunks = modelChunks(core, r, logs, tally, compared?.subset);
   const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);
   for await (const outcome of outcomes) {
@@ -288,12 +288,13 @@ const subsetShare = 0.25;
  * which compares them with its state; the run then reads only the rows that differ. The records read
  * still go through `send`, which compares again before writing: this step only saves reading and
  * staging what did not change. Undefined when it cannot be done, or when so much differs that the run
- * reads the whole model.
+ * reads the whole model. `expected`: the identities in the state, about as many as the model's.
  */
 async function compareInDatabases(
   core: Core,
   r: SyncRun,
   target: ChunkedModelTarget,
+  expected: number,
 ): Promise<{ comparison: Comparison; subset: ModelConfiguration | null } | undefined> {
   const { model } = r;
   const spec = recordSpec(r);
@@ -303,7 +304,7 @@ async function compareInDatabases(
   let comparison: Comparison;
   try {
     // Repeated identities are found on the way: each is read in full and warned of, as in a full read.
-    const tracked = new RepeatedIdentities();
+    const tracked = new RepeatedIdentities(expected);
     hashes.once('error', (error) => tracked.destroy(error));
     comparison = await target.compare(hashes.pipe(tracked));
     comparison.differing = [...new Set([...comparison.differing, ...tracked.repeated])];
