@@ -168,6 +168,16 @@ describe('model syncs end to end', () => {
       upserts: 4,
       warnings: 0,
     });
+    // The first run writes the whole model at once; its inserts log has each record as a JSON line.
+    const inserts = (await sdk.modelSync.executions.getLogUrls(sync.id!, first.id!, 'inserts')).data!;
+    const logged = (await (await fetch(`${ferry.url}${inserts.urls![0]}`)).text()).split('\n');
+    assert.equal(logged.pop(), '');
+    assert.deepEqual(logged.sort(), [
+      '{"id":"1","email":"a@x.io","name":"Ann","score":"10"}',
+      '{"id":"2","email":"b@x.io","name":"Bob","score":"20"}',
+      '{"id":"3","email":"c@x.io","name":"Cy","score":"30"}',
+      '{"id":"4","email":"d@x.io","name":"Di","score":"40"}',
+    ]);
     await change('src_upsert');
     const second = await run(sync.id!);
     assert.deepEqual(second.counts, {
