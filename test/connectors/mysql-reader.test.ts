@@ -172,6 +172,15 @@ describe('mysql table reader', () => {
     return Number(row.n);
   };
 
+  /** Connections to the test database other than the test's own: a stopped read leaves none. */
+  const openConnections = async () => {
+    const [row] = await db.query(
+      'select count(*) as n from information_schema.processlist where db = ? and id <> connection_id()',
+      [db.name],
+    );
+    return Number(row.n);
+  };
+
   it('a slow consumer gets every row once, and stopping early ends the query', async () => {
     // The connection pauses while batches wait for the consumer, and resumes when it takes them.
     const ids: number[] = [];
@@ -190,11 +199,14 @@ describe('mysql table reader', () => {
       if (++batches === 3) break;
     }
     await until(readingBig, (n) => n === 0, 'the read to stop in MariaDB', 10_000);
+    // Its socket is closed, not half-closed: a server thread writing to a paused socket would wait there.
+    await until(openConnections, (n) => n === 0, 'the reader to close its connection', 10_000);
   });
 
   it('aborting stops the query in the database and throws an AbortError', async () => {
     await assertAbortsAfterFirstBatch(reader, request('big', ['id', 's', 'at', 'n']));
     await until(readingBig, (n) => n === 0, 'the read to stop in MariaDB', 10_000);
+    await until(openConnections, (n) => n === 0, 'the reader to close its connection', 10_000);
   });
 
   it('a source connection dropped mid-read is a connection_failed error', async () => {

@@ -34,6 +34,16 @@ const BINARY_CHARSET = 63;
 /** Errors that mean the connection, not the SQL, failed: server shutdown, connection killed, server gone. */
 const CONNECTION_ERRNOS = new Set([1040, 1044, 1045, 1049, 1053, 1152, 1153, 1927, 2006, 2013]);
 
+/**
+ * Closes a connection's socket at once. mysql2's `destroy()` only half-closes it (`end()`): a paused
+ * socket then never reads what the server still sends, and the server's thread stays blocked writing
+ * (killed or not) until `net_write_timeout`, holding its locks.
+ */
+function closeSocket(connection: mysql.Connection): void {
+  connection.destroy();
+  (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
 const quoteIdent = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
 
 function isConnectionError(error: unknown): boolean {
@@ -377,7 +387,7 @@ export class MysqlReader implements TableReader {
         killer.destroy();
       }
     }
-    connection.destroy();
+    closeSocket(connection);
   }
 
   async *read(request: ReadRequest): AsyncGenerator<RowBatch> {
