@@ -15,9 +15,9 @@ const LETTER_N_LOWER = 110;
 const LETTER_R = 114;
 
 /** `buffer`, or a copy of its first `used` bytes in a larger one, with room for `bytes` more. */
-function reserve(buffer: Buffer, used: number, bytes: number): Buffer {
+export function reserve(buffer: Buffer, used: number, bytes: number): Buffer {
   if (used + bytes <= buffer.length) return buffer;
-  // Never pooled memory: an encoder reuses the whole buffer.
+  // Never pooled memory: the caller keeps (or reuses) the whole buffer.
   const grown = Buffer.allocUnsafeSlow(Math.max(used + bytes, 2 * buffer.length));
   buffer.copy(grown, 0, 0, used);
   return grown;

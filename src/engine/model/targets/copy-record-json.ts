@@ -1,3 +1,4 @@
+import { reserve } from '../../../connectors/postgres/copy-text.ts';
 import { unescapeCopyText } from '../../../connectors/postgres/reader.ts';
 import { recordKeys } from '../plan.ts';
 import type { JsonLines } from '../targets.ts';
@@ -11,7 +12,7 @@ const initialBytes = 64 * 1024;
 
 /** JSON lines printed into a growing buffer; `take` hands them over and starts a new one. */
 export class JsonLinesBuffer {
-  #buffer = Buffer.allocUnsafe(initialBytes);
+  #buffer: Buffer = Buffer.allocUnsafe(initialBytes);
   #length = 0;
   #count = 0;
 
@@ -45,11 +46,7 @@ export class JsonLinesBuffer {
 
   /** Room for `bytes` more bytes. */
   reserve(bytes: number): Buffer {
-    if (this.#length + bytes > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + bytes));
-      this.#buffer.copy(grown, 0, 0, this.#length);
-      this.#buffer = grown;
-    }
+    this.#buffer = reserve(this.#buffer, this.#length, bytes);
     return this.#buffer;
   }
 
@@ -69,6 +66,8 @@ export class JsonLinesBuffer {
  */
 export class CopyRecordJson {
   readonly #prefixes: Buffer[];
+  /** The bytes of a line besides its values: every prefix, two quotes a value, `}` and the newline. */
+  readonly #frameBytes: number;
   readonly #indexes: number[];
   readonly #starts: Int32Array;
   readonly #ends: Int32Array;
@@ -77,6 +76,7 @@ export class CopyRecordJson {
   constructor(columns: string[]) {
     const { prefixes, indexes } = recordKeys(columns);
     this.#prefixes = prefixes.map((prefix) => Buffer.from(prefix));
+    this.#frameBytes = this.#prefixes.reduce((sum, prefix) => sum + prefix.length, 2 * columns.length + 3);
     this.#indexes = indexes;
     this.#starts = new Int32Array(columns.length);
     this.#ends = new Int32Array(columns.length);
@@ -98,8 +98,7 @@ export class CopyRecordJson {
         `COPY row does not have the ${width} values of the record: ${row.toString('utf8', 0, 200)}`,
       );
     // Room for the row copied as it is, every prefix and quote, the braces and the newline.
-    let bytes = row.length + 2 * width + 3;
-    for (const prefix of this.#prefixes) bytes += prefix.length;
+    const bytes = row.length + this.#frameBytes;
     let buffer = out.reserve(bytes);
     let at = out.length;
     if (this.#prefixes.length === 0) buffer[at++] = 0x7b; // `{`; the prefixes open the object otherwise
