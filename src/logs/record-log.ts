@@ -138,17 +138,21 @@ export async function openRecordLog(
     return row!;
   }
 
-  function writeJson(json: string): Promise<void> | undefined {
+  /** Refuses records once the log is closing or its file failed. */
+  function checkWritable(): void {
     if (closing) throw new Error(`record log ${filename} is closed`);
     if (failure) throw failure;
+  }
+
+  function writeJson(json: string): Promise<void> | undefined {
+    checkWritable();
     pending += `${json}\n`;
     records += 1;
     return pending.length < PIECE_CHARACTERS ? undefined : flush();
   }
 
   function writeLines(lines: { bytes: Buffer; count: number }): Promise<void> | undefined {
-    if (closing) throw new Error(`record log ${filename} is closed`);
-    if (failure) throw failure;
+    checkWritable();
     if (lines.count === 0) return undefined;
     records += lines.count;
     // The stream keeps the order: the pending lines, then these (whose write tells when to wait).
