@@ -551,11 +551,9 @@ class DuckdbLoad implements TableLoad {
     if (pk.length) {
       const keys = pk.map((k) => `s.${k}`).join(', ');
       await this.#run(
-        `CREATE OR REPLACE TEMP TABLE _ferry_dups AS SELECT ${keys} FROM ${this.#stage} s GROUP BY ALL HAVING count(*) > 1`,
-      );
-      await this.#run(
         `CREATE OR REPLACE TEMP TABLE _ferry_older AS SELECT s.${ORD} FROM ${this.#stage} s
-         SEMI JOIN _ferry_dups d ON ${pk.map((k) => `s.${k} = d.${k}`).join(' AND ')}
+         SEMI JOIN (SELECT ${pk.join(', ')} FROM ${this.#stage} GROUP BY ALL HAVING count(*) > 1) d
+           ON ${pk.map((k) => `s.${k} = d.${k}`).join(' AND ')}
          QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${latestFirst}) > 1`,
       );
     }
@@ -643,7 +641,6 @@ class DuckdbLoad implements TableLoad {
     }
     await this.#run('DROP VIEW temp.main._ferry_latest');
     await this.#run('DROP TABLE IF EXISTS temp.main._ferry_older');
-    await this.#run('DROP TABLE IF EXISTS temp.main._ferry_dups');
     await this.#run(`DROP TABLE ${this.#stage}`);
     await this.#run('COMMIT');
     return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
