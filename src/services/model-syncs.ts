@@ -112,7 +112,8 @@ export async function updateModelSync(
   const checked = await checkModelSync(core, { ...actor, organizationId: current.organizationId }, input);
   const [row] = await core.store.db
     .update(modelSyncs)
-    .set({ ...checked, active: input.active ?? current.active, updatedAt: sql`now()` })
+    // A new mapping can change records whose tracking columns did not: the next run compares them all.
+    .set({ ...checked, active: input.active ?? current.active, trackingMarks: null, updatedAt: sql`now()` })
     .where(eq(modelSyncs.id, id))
     .returning();
   return row!;

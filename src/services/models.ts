@@ -13,6 +13,8 @@ export interface ModelInput {
   configuration: ModelConfiguration;
   identifier?: string | undefined;
   labels?: string[] | undefined;
+  /** Fields whose greatest values tell a later run which rows can have changed (see `tracking.ts`). */
+  trackingColumns?: string[] | undefined;
   organizationId?: string | undefined;
 }
 
@@ -22,6 +24,7 @@ export interface ModelPreview {
   connectionId: string;
   configuration: ModelConfiguration;
   identifier: string | null;
+  trackingColumns: string[];
   fields: ModelFieldInfo[];
   organizationId: string;
 }
@@ -80,11 +83,21 @@ export async function previewModel(core: Core, actor: Actor, input: ModelInput):
       field: 'identifier',
     });
   }
+  const trackingColumns = [...new Set(input.trackingColumns ?? [])];
+  const untracked = trackingColumns.filter((name) => !names.has(name));
+  if (untracked.length > 0) {
+    throw new FerryError(
+      'validation_failed',
+      `tracking_columns: the model has no field ${untracked.map((name) => `"${name}"`).join(', ')}`,
+      { field: 'tracking_columns' },
+    );
+  }
   return {
     name: input.name,
     connectionId: input.connectionId,
     configuration,
     identifier: input.identifier ?? null,
+    trackingColumns,
     fields,
     organizationId,
   };
@@ -101,6 +114,7 @@ export async function createModel(core: Core, actor: Actor, input: ModelInput): 
       configuration: preview.configuration,
       fields: preview.fields,
       identifier: preview.identifier,
+      trackingColumns: preview.trackingColumns,
       labels: input.labels ?? [],
       createdBy: actor.userId,
     })
@@ -108,7 +122,10 @@ export async function createModel(core: Core, actor: Actor, input: ModelInput): 
   return row!;
 }
 
-/** Replaces the model's definition; its fields are described again from the source. */
+/**
+ * Replaces the model's definition; its fields are described again from the source. Labels and tracking
+ * columns left out stay as they were. The new version makes the syncs' tracking marks stale.
+ */
 export async function updateModel(
   core: Core,
   actor: Actor,
@@ -116,7 +133,11 @@ export async function updateModel(
   input: ModelInput,
 ): Promise<ModelRow> {
   const current = await getModel(core, actor, id);
-  const preview = await previewModel(core, actor, { ...input, organizationId: current.organizationId });
+  const preview = await previewModel(core, actor, {
+    ...input,
+    trackingColumns: input.trackingColumns ?? current.trackingColumns,
+    organizationId: current.organizationId,
+  });
   const [row] = await core.store.db
     .update(models)
     .set({
@@ -125,6 +146,7 @@ export async function updateModel(
       configuration: preview.configuration,
       fields: preview.fields,
       identifier: preview.identifier,
+      trackingColumns: preview.trackingColumns,
       labels: input.labels ?? current.labels,
       version: sql`${models.version} + 1`,
       updatedAt: sql`now()`,

@@ -259,6 +259,16 @@ export interface ModelFieldInfo {
   nullable: boolean;
 }
 
+/**
+ * The greatest values of a model's tracking columns (as the source prints them; null: none yet) when a
+ * run of the sync started, for the model version and columns they were taken with.
+ */
+export interface TrackingMarks {
+  modelVersion: number;
+  columns: string[];
+  marks: (string | null)[];
+}
+
 export const models = pgTable('models', {
   id: uuid('id').primaryKey().defaultRandom(),
   organizationId: uuid('organization_id')
@@ -272,6 +282,7 @@ export const models = pgTable('models', {
   fields: jsonb('fields').$type<ModelFieldInfo[]>().notNull().default([]),
   identifier: text('identifier'),
   labels: jsonb('labels').$type<string[]>().notNull().default([]),
+  trackingColumns: jsonb('tracking_columns').$type<string[]>().notNull().default([]),
   version: integer('version').notNull().default(1),
   createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
   ...timestamps,
@@ -340,6 +351,7 @@ export const modelSyncs = pgTable('model_syncs', {
   schedule: jsonb('schedule').$type<Record<string, unknown>>().notNull(),
   active: boolean('active').notNull().default(true),
   syncAllRecords: boolean('sync_all_records').notNull().default(false),
+  trackingMarks: jsonb('tracking_marks').$type<TrackingMarks | null>(),
   createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
   ...timestamps,
 });

@@ -448,6 +448,95 @@ describe('model syncs end to end', () => {
     await same();
   });
 
+  it('tracking columns: later runs read only the rows whose tracking value reached the last mark', async () => {
+    await source.query(`create table src_tracked (id int primary key, name text, score int, updated_at timestamptz);
+      insert into src_tracked values (1, 'Ann', 10, '2026-01-01 00:00:01.000001+00'),
+        (2, 'Bob', 20, '2026-01-01 00:00:02.000002+00'), (3, 'Cy', 30, '2026-01-01 00:00:03.000003+00'),
+        (4, 'Di', 40, null)`);
+    await target.query('create table t_tracked (id int primary key, name text, score int)');
+    const refused = await failure(() =>
+      sdk.models.create({
+        body: {
+          name: 'tracked',
+          connection_id: sourceId,
+          configuration: { table: 'public.src_tracked' },
+          identifier: 'id',
+          tracking_columns: ['changed_at'],
+        },
+      }),
+    );
+    assert.equal(refused.status, 422);
+    assert.match(JSON.stringify(refused.body), /tracking_columns: the model has no field \\"changed_at\\"/);
+    const model = (
+      await sdk.models.create({
+        body: {
+          name: 'tracked',
+          connection_id: sourceId,
+          configuration: { table: 'public.src_tracked' },
+          identifier: 'id',
+          tracking_columns: ['updated_at'],
+        },
+      })
+    ).data!;
+    assert.deepEqual(model.tracking_columns, ['updated_at']);
+    const body = {
+      name: 'tracked',
+      mode: 'updateOrCreate',
+      schedule: { frequency: 'manual' },
+      target: { connection_id: targetId, object: 'public.t_tracked' },
+      fields: fieldsOf(model.id!, ['id', 'name', 'score']),
+      identity: identityOf(model.id!),
+    };
+    const sync = await createSync(body);
+    const rows = () => target.query('select id, name, score from t_tracked order by id');
+    const messages = async (executionId: string) =>
+      (
+        await http(ferry.url, 'GET', `/api/syncs/${sync.id}/executions/${executionId}/consolelog?limit=50`, {
+          key: ferry.adminKey,
+        })
+      ).body.data.entries.map((e: { message: string }) => e.message);
+
+    assert.equal((await run(sync.id!)).counts!.insert, 4);
+    // Bob changes without his tracking value moving: not read. Cy's moves; Eve arrives; Di gets one.
+    await source.query(`update src_tracked set name = 'Bobby' where id = 2;
+      update src_tracked set score = 31, updated_at = '2026-01-02 00:00:00+00' where id = 3;
+      update src_tracked set score = 41, updated_at = '2026-01-01 00:00:00+00' where id = 4;
+      insert into src_tracked values (5, 'Eve', 50, '2026-01-03 00:00:00+00')`);
+    const second = await run(sync.id!);
+    assert.deepEqual([second.status, second.counts!.insert, second.counts!.update], ['completed', 1, 1]);
+    assert.ok(
+      (await messages(second.id!)).includes(
+        'tracking columns: reading the rows with updated_at ≥ 2026-01-01 00:00:03.000003+00',
+      ),
+    );
+    // Di's new value lies below the mark: rows are tracked by their value, not by when they changed.
+    assert.deepEqual(await rows(), [
+      { id: 1, name: 'Ann', score: 10 },
+      { id: 2, name: 'Bob', score: 20 },
+      { id: 3, name: 'Cy', score: 31 },
+      { id: 4, name: 'Di', score: 40 },
+      { id: 5, name: 'Eve', score: 50 },
+    ]);
+    // The row at the mark is read again and, unchanged, not sent.
+    assert.equal((await run(sync.id!)).counts!.total, 0);
+    // Editing the sync drops the marks: the next run compares the whole model.
+    await sdk.modelSync.update(sync.id!, body as any);
+    const edited = await run(sync.id!);
+    assert.deepEqual([edited.counts!.update, edited.counts!.total], [2, 2]);
+    assert.deepEqual(await target.query('select t::text as row from t_tracked t order by id'), [
+      { row: '(1,Ann,10)' },
+      { row: '(2,Bobby,20)' },
+      { row: '(3,Cy,31)' },
+      { row: '(4,Di,41)' },
+      { row: '(5,Eve,50)' },
+    ]);
+    // A resync sends everything and takes marks again.
+    await source.query(`update src_tracked set score = 0 where id = 1`);
+    const resync = await run(sync.id!, true);
+    assert.equal(resync.counts!.total, 5);
+    assert.equal((await run(sync.id!)).counts!.total, 0);
+  });
+
   it('remove deletes the rows whose identity is in the model', async () => {
     const modelId = await people('src_remove');
     await target.query(`create table t_remove (id int primary key, email text, name text, score int);

@@ -10,6 +10,7 @@ import { compilePlan, type SyncPlan } from './plan.ts';
 import { type Counts, emptyCounts, openLogs, saveCounts } from './run-counts.ts';
 import { readModel } from './source.ts';
 import { syncRun } from './sync-run.ts';
+import { saveTrackingMarks, trackModel } from './tracking.ts';
 
 /** Records a test run maps into its records log; the target is not touched. */
 export const testRunRecordLimit = 100;
@@ -65,13 +66,18 @@ export async function runModelExecution(
       .select({ identities: modelExecutionDetails.identities })
       .from(modelExecutionDetails)
       .where(eq(modelExecutionDetails.executionId, executionId));
+    const resync = claimed.isResync || sync.syncAllRecords;
+    const only = details?.identities ? new Set(details.identities) : undefined;
+    // A run over chosen identities says nothing of the others' tracking values.
+    const tracked = only ? undefined : await trackModel(core, sync, model, { resync, signal }, log);
     const finished = await syncRun(core, {
       executionId,
       sync,
       model,
       plan,
-      resync: claimed.isResync || sync.syncAllRecords,
-      only: details?.identities ? new Set(details.identities) : undefined,
+      resync,
+      only,
+      tracked,
       signal,
       drain: shutdown.drain,
       counts,
@@ -80,6 +86,8 @@ export async function runModelExecution(
     // Stopped for a shutdown: back to the queue, unless a cancel arrived meanwhile.
     if (!finished) return (await handBack()) ?? (await finish(core, executionId, 'canceled', null, counts));
     const status: ExecutionStatus = counts.errors > 0 ? 'completed_with_errors' : 'completed';
+    // Rejected records must be read again: their marks are not passed.
+    if (tracked && status === 'completed') await saveTrackingMarks(core, sync, tracked.next);
     return await finish(
       core,
       executionId,

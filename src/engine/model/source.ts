@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { unescapeCopyText } from '../../connectors/postgres/reader.ts';
 import type { FieldInfo, Row } from '../../connectors/types.ts';
 import { quoteIdent, quoteLiteral, stripTrailingSemicolons } from '../../connectors/values.ts';
 import { FerryError } from '../../domain/errors.ts';
@@ -267,4 +269,49 @@ export function modelSubset(
     query: `select ${fields.map((f) => `m.${quoteIdent(f.name)}`).join(', ')} from ${modelRelation(configuration)}
       where format('%s', m.${quoteIdent(identityField)}) in (select unnest(${quoteLiteral(array)}::text[]))`,
   };
+}
+
+/**
+ * The model restricted to the rows that reached a tracking mark: any tracking column at or above its
+ * mark (or, where no mark was taken yet, holding a value at all). Marks are the source's own text of
+ * the values, which PostgreSQL reads back as the column's type.
+ */
+export function trackedRows(
+  configuration: ModelConfiguration,
+  fields: ModelFieldInfo[],
+  columns: string[],
+  marks: (string | null)[],
+): ModelConfiguration {
+  const reached = columns.map((column, i) => {
+    const mark = marks[i];
+    const ident = `m.${quoteIdent(column)}`;
+    return mark === null || mark === undefined ? `${ident} is not null` : `${ident} >= ${quoteLiteral(mark)}`;
+  });
+  return {
+    query: `select ${fields.map((f) => `m.${quoteIdent(f.name)}`).join(', ')} from ${modelRelation(configuration)}
+      where ${reached.join(' or ')}`,
+  };
+}
+
+/**
+ * The greatest value of each of `columns` in the model, as text (null: none); undefined when the source
+ * is not PostgreSQL.
+ */
+export async function modelMaxima(
+  core: Core,
+  connectionId: string,
+  configuration: ModelConfiguration,
+  columns: string[],
+  signal: AbortSignal,
+): Promise<(string | null)[] | undefined> {
+  const maxima = columns.map((column) => `cast(max(m.${quoteIdent(column)}) as text)`);
+  const copy = await copyFromSource(
+    core,
+    connectionId,
+    `select ${maxima.join(', ')} from ${modelRelation(configuration)}`,
+    { parallel: false, signal },
+  );
+  if (!copy) return undefined;
+  const line = (await text(copy)).replace(/\n$/, '');
+  return line.split('\t').map((field) => (field === '\\N' ? null : unescapeCopyText(field)));
 }

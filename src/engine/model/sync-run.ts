@@ -31,6 +31,7 @@ import {
   openModelTarget,
   type StreamedModelTarget,
 } from './targets.ts';
+import type { TrackedRead } from './tracking.ts';
 
 /**
  * Model rows read, and changed records sent to a streamed target per atomic batch. Small enough that
@@ -52,6 +53,8 @@ export interface SyncRun {
   resync: boolean;
   /** Only these identities, sent whether they changed or not. */
   only: Set<string> | undefined;
+  /** The rows that can have changed, by the model's tracking columns. */
+  tracked: TrackedRead | undefined;
   signal: AbortSignal;
   /** Once aborted, the run stops after the batch in flight; a snapshot, one transaction, goes on. */
   drain: AbortSignal;
@@ -219,8 +222,10 @@ async function chunkedRun(
   // Update mode remembers only the identities it wrote, so only chunks can tell its duplicates.
   const whole =
     r.only === undefined && r.sync.mode !== 'update' && (tally.known === 0 || r.sync.mode === 'snapshot');
-  const compared = whole || everything ? undefined : await compareInDatabases(core, r, target, tally.known);
-  const chunks = modelChunks(core, r, logs, tally, compared?.subset);
+  const tracked = await trackedRows(r, tally.known);
+  const compared =
+    whole || everything || tracked ? undefined : await compareInDatabases(core, r, target, tally.known);
+  const chunks = modelChunks(core, r, logs, tally, tracked ?? compared?.subset);
   const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);
   for await (const outcome of outcomes) {
     await recordOutcome(core, r, outcome, logs);
@@ -233,10 +238,17 @@ async function chunkedRun(
     tally.read = compared.comparison.rows;
     tally.identities = compared.comparison.rows - counts.warnings;
   }
-  // A run over some identities says nothing about the others: replace prunes only after full runs.
-  const prune = r.only !== undefined ? 'none' : compared ? 'compared' : 'sent';
+  // A run over some identities or rows says nothing about the others: replace prunes only after full runs.
+  const prune = r.only !== undefined || tracked ? 'none' : compared ? 'compared' : 'sent';
   counts.deleted += await target.finish(prune, (json) => logs.deletes.writeJson(json));
   return true;
+}
+
+/** The rows to read by the model's tracking columns, once the target holds state to compare them with. */
+async function trackedRows(r: SyncRun, known: number): Promise<ModelConfiguration | undefined> {
+  const changed = known > 0 ? r.tracked?.changed : undefined;
+  if (changed) await r.log(`tracking columns: reading the rows with ${r.tracked!.description}`);
+  return changed;
 }
 
 async function* sendEach(
@@ -346,6 +358,7 @@ async function streamedRun(
   tally.known = state.known;
   await target.begin();
   const everything = sendsEverything(r);
+  const tracked = await trackedRows(r, state.known);
   const json = recordJson(r.plan.columns);
   // Whole requests of an HTTP target, when they hold more.
   const applyBatchSize = Math.max(streamedBatchRows, target.batchSize ?? 0);
@@ -358,7 +371,7 @@ async function streamedRun(
     await record(core, r, result, batch.length, logs, json);
   };
 
-  for await (const records of plannedRecords(core, r, logs, tally, undefined, streamedBatchRows)) {
+  for await (const records of plannedRecords(core, r, logs, tally, tracked, streamedBatchRows)) {
     for (const planned of records) {
       const rec = hashed(planned);
       const sighting = state.see(rec.identity, rec.hash);

@@ -28,6 +28,7 @@ export const modelOut = (m: ModelRow | (ModelPreview & { id?: undefined })) => {
     fields: m.fields.map(modelFieldOut(m.identifier)),
     identifier: m.identifier ?? undefined,
     labels: (saved?.labels ?? []).map((name) => ({ name })),
+    tracking_columns: m.trackingColumns,
     version: saved?.version,
     created_at: iso(saved?.createdAt),
     updated_at: iso(saved?.updatedAt),

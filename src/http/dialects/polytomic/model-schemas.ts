@@ -19,6 +19,7 @@ export const modelInput = z
     configuration: modelConfiguration,
     identifier: z.string().min(1).optional(),
     labels: z.array(z.string()).optional(),
+    tracking_columns: z.array(z.string().min(1)).optional(),
     organization_id: z.uuid().optional(),
   })
   .openapi('CreateModelRequest');
@@ -46,6 +47,7 @@ export const model = z
     fields: z.array(modelField),
     identifier: z.string().optional(),
     labels: z.array(z.object({ name: z.string() })),
+    tracking_columns: z.array(z.string()),
     version: z.number().int().optional(),
     created_at: z.string().optional(),
     updated_at: z.string().optional(),

@@ -17,6 +17,7 @@ const inputOf = (body: z.infer<typeof modelInput>): models.ModelInput => ({
   configuration: body.configuration,
   identifier: body.identifier,
   labels: body.labels,
+  trackingColumns: body.tracking_columns,
   organizationId: body.organization_id,
 });
 
