@@ -535,6 +535,27 @@ describe('model syncs end to end', () => {
     const resync = await run(sync.id!, true);
     assert.equal(resync.counts!.total, 5);
     assert.equal((await run(sync.id!)).counts!.total, 0);
+
+    // An HTTP target, whose hashes Ferry keeps, reads just the tracked rows too.
+    api.setPlan(() => ({ status: 200 }));
+    const toApi = await createSync({
+      ...body,
+      name: 'tracked-http',
+      target: { connection_id: httpId, object: 'records' },
+    });
+    let seen = api.batches.length;
+    const posted = () => {
+      const ids = api.batches.slice(seen).flatMap((b) => b.body.records.map((r: any) => Number(r.id)));
+      seen = api.batches.length;
+      return ids.sort();
+    };
+    assert.equal((await run(toApi.id!)).counts!.insert, 5);
+    assert.deepEqual(posted(), [1, 2, 3, 4, 5]);
+    await source.query(`update src_tracked set name = 'Bo' where id = 2;
+      update src_tracked set score = 60, updated_at = '2026-01-04 00:00:00+00' where id = 5`);
+    const tracked = await run(toApi.id!);
+    assert.deepEqual([tracked.status, tracked.counts!.total], ['completed', 1]);
+    assert.deepEqual(posted(), [5]);
   });
 
   it('remove deletes the rows whose identity is in the model', async () => {
