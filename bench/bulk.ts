@@ -47,7 +47,7 @@ import {
 const DEFAULT_ROWS = 5_000_000;
 const stepKeys = ['pipe', 'snapshot', 'small', 'pgloader', 'mysql', 'duckdb', 'replicate'];
 const DEFAULT_SMALL_ROWS = 1_000_000;
-const POLL_MS = 200;
+const POLL_MS = 50;
 /** Terminal words of the Polytomic bulk execution status. */
 const TERMINAL = new Set(['completed', 'errors', 'failed', 'canceled', 'interrupted']);
 const RSS_TARGET_MB = 300;
