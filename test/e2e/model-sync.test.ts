@@ -489,9 +489,9 @@ describe('model syncs end to end', () => {
     };
     const sync = await createSync(body);
     const rows = () => target.query('select id, name, score from t_tracked order by id');
-    const messages = async (executionId: string) =>
+    const messages = async (executionId: string, syncId = sync.id!) =>
       (
-        await http(ferry.url, 'GET', `/api/syncs/${sync.id}/executions/${executionId}/consolelog?limit=50`, {
+        await http(ferry.url, 'GET', `/api/syncs/${syncId}/executions/${executionId}/consolelog?limit=50`, {
           key: ferry.adminKey,
         })
       ).body.data.entries.map((e: { message: string }) => e.message);
@@ -535,6 +535,35 @@ describe('model syncs end to end', () => {
     const resync = await run(sync.id!, true);
     assert.equal(resync.counts!.total, 5);
     assert.equal((await run(sync.id!)).counts!.total, 0);
+
+    // A column without an order has no marks: those runs compare the whole model.
+    const unordered = (
+      await sdk.models.create({
+        body: {
+          name: 'unordered',
+          connection_id: sourceId,
+          configuration: { query: 'select id, name, score, score > 20 as flag from src_tracked' },
+          identifier: 'id',
+          tracking_columns: ['flag'],
+        },
+      })
+    ).data!;
+    const flagged = await createSync({
+      ...body,
+      name: 'unordered',
+      fields: fieldsOf(unordered.id!, ['id', 'name', 'score']),
+      identity: identityOf(unordered.id!),
+    });
+    assert.equal((await run(flagged.id!)).counts!.total, 5);
+    const compared = await run(flagged.id!);
+    assert.deepEqual([compared.status, compared.counts!.total], ['completed', 0]);
+    assert.ok(
+      (await messages(compared.id!, flagged.id!)).some((m: string) =>
+        m.startsWith(
+          "could not take the tracking columns' greatest values (function max(boolean) does not exist",
+        ),
+      ),
+    );
 
     // An HTTP target, whose hashes Ferry keeps, reads just the tracked rows too.
     api.setPlan(() => ({ status: 200 }));

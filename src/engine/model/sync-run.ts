@@ -222,7 +222,7 @@ async function chunkedRun(
   // Update mode remembers only the identities it wrote, so only chunks can tell its duplicates.
   const whole =
     r.only === undefined && r.sync.mode !== 'update' && (tally.known === 0 || r.sync.mode === 'snapshot');
-  const tracked = await trackedRows(r, tally.known);
+  const tracked = await changedByTracking(r, tally.known);
   const compared =
     whole || everything || tracked ? undefined : await compareInDatabases(core, r, target, tally.known);
   const chunks = modelChunks(core, r, logs, tally, tracked ?? compared?.subset);
@@ -245,7 +245,7 @@ async function chunkedRun(
 }
 
 /** The rows to read by the model's tracking columns, once the target holds state to compare them with. */
-async function trackedRows(r: SyncRun, known: number): Promise<ModelConfiguration | undefined> {
+async function changedByTracking(r: SyncRun, known: number): Promise<ModelConfiguration | undefined> {
   const changed = known > 0 ? r.tracked?.changed : undefined;
   if (changed) await r.log(`tracking columns: reading the rows with ${r.tracked!.description}`);
   return changed;
@@ -358,7 +358,7 @@ async function streamedRun(
   tally.known = state.known;
   await target.begin();
   const everything = sendsEverything(r);
-  const tracked = await trackedRows(r, state.known);
+  const tracked = await changedByTracking(r, state.known);
   const json = recordJson(r.plan.columns);
   // Whole requests of an HTTP target, when they hold more.
   const applyBatchSize = Math.max(streamedBatchRows, target.batchSize ?? 0);

@@ -40,17 +40,22 @@ export async function trackModel(
   const changed = current && trackedRows(model.configuration, model.fields, columns, current);
   // The greatest values among the rows to read are the greatest overall, unless a column has none
   // there (all its rows below the mark): that column keeps its mark.
-  const maxima = await modelMaxima(
-    core,
-    model.connectionId,
-    changed ?? model.configuration,
-    columns,
-    run.signal,
+  const relation = changed ?? model.configuration;
+  const maxima = await modelMaxima(core, model.connectionId, relation, columns, run.signal).catch(
+    async (error) => {
+      if (run.signal.aborted) throw error;
+      // A column without an order (json, boolean...) has no greatest value.
+      const message = error instanceof Error ? error.message : String(error);
+      await log(
+        `could not take the tracking columns' greatest values (${message}): the whole model is compared`,
+        'warn',
+      );
+      return null;
+    },
   );
-  if (!maxima) {
+  if (maxima === undefined)
     await log('tracking columns are read from PostgreSQL sources only: the whole model is compared', 'warn');
-    return undefined;
-  }
+  if (!maxima) return undefined;
   return {
     changed,
     next: {
