@@ -17,4 +17,6 @@ if (major < 22 || (major === 22 && minor < 18)) {
   });
   process.exit(child.status ?? 1);
 }
+const { registerModuleHooks } = await import('../src/cli/module-hooks.ts');
+registerModuleHooks();
 await import('../src/cli/main.ts');
