@@ -448,7 +448,7 @@ describe('model syncs end to end', () => {
     await same();
   });
 
-  it('tracking columns: later runs read only the rows whose tracking value reached the last mark', async () => {
+  it('tracking columns: later runs read only the rows whose tracking value reached the last mark', async (t) => {
     await source.query(`create table src_tracked (id int primary key, name text, score int, updated_at timestamptz);
       insert into src_tracked values (1, 'Ann', 10, '2026-01-01 00:00:01.000001+00'),
         (2, 'Bob', 20, '2026-01-01 00:00:02.000002+00'), (3, 'Cy', 30, '2026-01-01 00:00:03.000003+00'),
@@ -566,16 +566,24 @@ describe('model syncs end to end', () => {
     );
 
     // An HTTP target, whose hashes Ferry keeps, reads just the tracked rows too.
-    api.setPlan(() => ({ status: 200 }));
+    const tracker = httpTarget();
+    t.after(() => tracker.close());
+    const trackerId = (
+      await sdk.connections.create({
+        name: 'tracked-api',
+        type: 'http',
+        configuration: { url: await tracker.listen() },
+      })
+    ).data!.id!;
     const toApi = await createSync({
       ...body,
       name: 'tracked-http',
-      target: { connection_id: httpId, object: 'records' },
+      target: { connection_id: trackerId, object: 'records' },
     });
-    let seen = api.batches.length;
+    let seen = 0;
     const posted = () => {
-      const ids = api.batches.slice(seen).flatMap((b) => b.body.records.map((r: any) => Number(r.id)));
-      seen = api.batches.length;
+      const ids = tracker.batches.slice(seen).flatMap((b) => b.body.records.map((r: any) => Number(r.id)));
+      seen = tracker.batches.length;
       return ids.sort();
     };
     assert.equal((await run(toApi.id!)).counts!.insert, 5);

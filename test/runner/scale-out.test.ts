@@ -12,7 +12,8 @@ import { until } from '../support/until.ts';
 
 const syncCount = Number(process.env.FERRY_TEST_SYNCS ?? 200);
 const rounds = 3;
-const bigRows = 1_000_000;
+// Enough rows that a copy is still going 1-2 s after it starts (1M finished before a cancel once in CI).
+const bigRows = 2_000_000;
 const activeStatuses = `('created', 'queued', 'running', 'canceling')`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
