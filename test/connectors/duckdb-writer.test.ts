@@ -265,6 +265,80 @@ describe('duckdb writer', () => {
     assert.deepEqual(await stagingTables(), []);
   });
 
+  it('a snapshot renames its staging table into place, unless the destination has an index or the load a duplicate key', async () => {
+    const target: TableTarget = {
+      syncId: 's1',
+      schemaId: 'renamed',
+      namespace: 'main',
+      table: 'renamed',
+      columns: [col('id', { kind: 'int32' }), col('name', { kind: 'text' })],
+      primaryKey: ['id'],
+    };
+    // Object ids are the writer's instance's own: one stays open over each load.
+    const snapshot = async (rows: string[][]) => {
+      const borrowed = await borrowDuckdbConnection(path);
+      const oid = async (where: string) =>
+        (await borrowed.connection.runAndReadAll(`select table_oid from duckdb_tables() where ${where}`))
+          .getRowsJson()
+          .map((r) => r[0])[0];
+      try {
+        const load = await begin(target);
+        await load.write(rows);
+        const staged = await oid(`starts_with(table_name, '_ferry_stage_renamed')`);
+        const result = await load.commit();
+        return { result, staged, oid: await oid(`table_name = 'renamed'`) };
+      } finally {
+        await borrowed.release();
+      }
+    };
+    const first = await snapshot([
+      ['1', 'one'],
+      ['2', 'two'],
+    ]);
+    assert.equal(first.oid, first.staged);
+    assert.equal(first.result.inserted, 2);
+    const borrowed = await borrowDuckdbConnection(path);
+    await borrowed.connection.run(`comment on table main.renamed is 'people'`);
+    await borrowed.connection.run(`comment on column main.renamed.name is 'full name'`);
+    await borrowed.release();
+
+    const second = await snapshot([['3', 'three']]);
+    assert.equal(second.oid, second.staged);
+    assert.deepEqual(await query('select * from main.renamed'), [{ id: 3, name: 'three' }]);
+    assert.deepEqual(await query(`select comment from duckdb_tables() where table_name = 'renamed'`), [
+      { comment: 'people' },
+    ]);
+    assert.deepEqual(
+      await query(
+        `select column_name, comment, is_nullable from duckdb_columns() where table_name = 'renamed'`,
+      ),
+      [
+        { column_name: 'id', comment: null, is_nullable: false },
+        { column_name: 'name', comment: 'full name', is_nullable: true },
+      ],
+    );
+
+    // A key loaded twice: the rows are copied, the latest of each key.
+    const duplicated = await snapshot([
+      ['4', 'old'],
+      ['4', 'new'],
+    ]);
+    assert.notEqual(duplicated.oid, duplicated.staged);
+    assert.deepEqual(await query('select * from main.renamed'), [{ id: 4, name: 'new' }]);
+
+    // An index made outside Ferry stays: the rows are copied into the table.
+    const indexed = await borrowDuckdbConnection(path);
+    await indexed.connection.run('create index renamed_name on main.renamed (name)');
+    await indexed.release();
+    const kept = await snapshot([['5', 'five']]);
+    assert.notEqual(kept.oid, kept.staged);
+    assert.deepEqual(await query('select * from main.renamed'), [{ id: 5, name: 'five' }]);
+    assert.deepEqual(await query(`select index_name from duckdb_indexes() where table_name = 'renamed'`), [
+      { index_name: 'renamed_name' },
+    ]);
+    assert.deepEqual(await stagingTables(), []);
+  });
+
   it('a later begin removes stale staging tables of the same table only', async () => {
     const target: TableTarget = {
       syncId: 's1',

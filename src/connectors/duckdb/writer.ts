@@ -529,20 +529,6 @@ class DuckdbLoad implements TableLoad {
       .join(', ');
     await this.#run('BEGIN TRANSACTION');
     if (this.#rebuilds) await this.#run(`DROP TABLE IF EXISTS ${this.#final}`);
-    const existing = await tableColumns(this.#connection, target.namespace, target.table);
-    if (existing === null) {
-      const ddl = target.columns.map(
-        (c) =>
-          `${quoteIdent(c.name)} ${this.#types.get(c.name)}${target.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`,
-      );
-      await this.#run(`CREATE TABLE ${this.#final} (${ddl.join(', ')})`);
-    } else {
-      for (const c of target.columns)
-        if (!existing.has(c.name))
-          await this.#run(
-            `ALTER TABLE ${this.#final} ADD COLUMN ${quoteIdent(c.name)} ${this.#types.get(c.name)}`,
-          );
-    }
     // Rows sorted by the partition key cluster it: DuckDB's zone maps then skip row groups on filters.
     const order = target.partitionKey ? ` ORDER BY ${quoteIdent(target.partitionKey)}` : '';
     // The last row of each key wins. Keys are almost always unique already, so the staged rows are used
@@ -563,6 +549,27 @@ class DuckdbLoad implements TableLoad {
            ANTI JOIN _ferry_older o ON s.${ORD} = o.${ORD}`
         : `CREATE OR REPLACE TEMP VIEW _ferry_latest AS SELECT * FROM ${this.#stage}`,
     );
+    const position = await this.#position(swap);
+    if (swap && (await this.#renamable(pk.length > 0))) {
+      const inserted = await this.#renameIntoPlace();
+      await this.#run('DROP TABLE IF EXISTS temp.main._ferry_older');
+      await this.#run('COMMIT');
+      return { rowsLoaded: loader.rows, inserted, updated: 0, rejected: loader.rejected, cursor: position };
+    }
+    const existing = await tableColumns(this.#connection, target.namespace, target.table);
+    if (existing === null) {
+      const ddl = target.columns.map(
+        (c) =>
+          `${quoteIdent(c.name)} ${this.#types.get(c.name)}${target.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`,
+      );
+      await this.#run(`CREATE TABLE ${this.#final} (${ddl.join(', ')})`);
+    } else {
+      for (const c of target.columns)
+        if (!existing.has(c.name))
+          await this.#run(
+            `ALTER TABLE ${this.#final} ADD COLUMN ${quoteIdent(c.name)} ${this.#types.get(c.name)}`,
+          );
+    }
     let inserted = 0;
     let updated = 0;
     const list = columns.join(', ');
@@ -605,6 +612,21 @@ class DuckdbLoad implements TableLoad {
         await this.#run(`INSERT INTO ${this.#final} (${list}) SELECT ${list} FROM _ferry_latest${order}`)
       ).rowsChanged;
     }
+    await this.#run('DROP VIEW temp.main._ferry_latest');
+    await this.#run('DROP TABLE IF EXISTS temp.main._ferry_older');
+    await this.#run(`DROP TABLE ${this.#stage}`);
+    await this.#run('COMMIT');
+    return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
+  }
+
+  /**
+   * The load's greatest (cursor, key), stored with the sync's state; for a merge that loaded nothing,
+   * the stored one. Null without a cursor.
+   */
+  async #position(swap: boolean): Promise<CursorPosition | null> {
+    const target = this.#target;
+    const cursor = this.#cursorColumn;
+    const pk = target.primaryKey.map(quoteIdent);
     let position: CursorPosition | null = null;
     if (cursor) {
       const c = quoteIdent(cursor.name);
@@ -639,11 +661,65 @@ class DuckdbLoad implements TableLoad {
             : null;
       }
     }
+    return position;
+  }
+
+  /**
+   * Whether a snapshot can put the staging table in the destination's place instead of copying its
+   * rows (a second copy of the table, in memory and on disk, until the commit): when no key was loaded
+   * twice (`deduplicated`: the older rows are listed in `_ferry_older`), no partition key asks for the
+   * rows sorted, and the destination has nothing the staging table lacks (an index, a key or a foreign
+   * key). The staging table has the destination's columns, types, NOT NULL and CHECK constraints.
+   */
+  async #renamable(deduplicated: boolean): Promise<boolean> {
+    if (this.#target.partitionKey) return false;
+    const { namespace, table } = this.#target;
+    const older = deduplicated ? '(SELECT count(*) FROM temp.main._ferry_older)' : '0';
+    const [found] = await rows(
+      this.#connection,
+      `SELECT ${older}
+         + (SELECT count(*) FROM duckdb_indexes() WHERE database_name = current_database()
+              AND schema_name = $1 AND table_name = $2)
+         + (SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database()
+              AND ((schema_name = $1 AND table_name = $2 AND constraint_type NOT IN ('CHECK', 'NOT NULL'))
+                OR (constraint_type = 'FOREIGN KEY' AND referenced_table = $2))) AS n`,
+      [namespace, table],
+    );
+    return Number(found!.n) === 0;
+  }
+
+  /**
+   * The staging table, without its load-order column, becomes the destination (dropped first), with
+   * the destination's comments. Returns the rows it holds.
+   */
+  async #renameIntoPlace(): Promise<number> {
+    const { namespace, table } = this.#target;
+    const [described] = await rows(
+      this.#connection,
+      `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1
+         AND table_name = $2`,
+      [namespace, table],
+    );
+    const columnComments = await rows(
+      this.#connection,
+      `SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database()
+         AND schema_name = $1 AND table_name = $2 AND comment IS NOT NULL`,
+      [namespace, table],
+    );
+    const [counted] = await rows(this.#connection, `SELECT count(*) AS n FROM ${this.#stage}`);
     await this.#run('DROP VIEW temp.main._ferry_latest');
-    await this.#run('DROP TABLE IF EXISTS temp.main._ferry_older');
-    await this.#run(`DROP TABLE ${this.#stage}`);
-    await this.#run('COMMIT');
-    return { rowsLoaded: loader.rows, inserted, updated, rejected: loader.rejected, cursor: position };
+    await this.#run(`ALTER TABLE ${this.#stage} DROP COLUMN ${ORD}`);
+    await this.#run(`DROP TABLE IF EXISTS ${this.#final}`);
+    await this.#run(`ALTER TABLE ${this.#stage} RENAME TO ${quoteIdent(table)}`);
+    const comment = described?.comment;
+    await this.#run(
+      `COMMENT ON TABLE ${this.#final} IS ${comment == null ? 'NULL' : quoteLiteral(String(comment))}`,
+    );
+    for (const c of columnComments)
+      await this.#run(
+        `COMMENT ON COLUMN ${this.#final}.${quoteIdent(String(c.column_name))} IS ${quoteLiteral(String(c.comment))}`,
+      );
+    return Number(counted!.n);
   }
 
   async abort(): Promise<void> {
