@@ -65,6 +65,11 @@ export interface CopyTableOptions {
   onProgress: (rows: number) => void;
   /** Awaited before each attempt reads: `full` when it reads the whole table, not only past a cursor. */
   beforeRead?: (read: { full: boolean }) => Promise<void>;
+  /**
+   * Awaited before the load commits, to abort `signal` on a cancel that came in while the rows moved:
+   * a run whose cancel was accepted must not then commit because the watcher's next poll was late.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 /**
@@ -105,6 +110,7 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
     if (load.writeCopyText) {
       try {
         await load.writeCopyText(countingRows(reader.copyText(request), options.onProgress));
+        await options.beforeCommit?.();
         signal.throwIfAborted();
         return await load.commit();
       } catch (error) {
@@ -124,6 +130,7 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
       await load.write(batch);
       options.onProgress(batch.length);
     }
+    await options.beforeCommit?.();
     signal.throwIfAborted();
     return await load.commit();
   } catch (error) {

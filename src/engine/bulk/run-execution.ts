@@ -108,6 +108,7 @@ export async function runBulkExecution(
             reload: reloadOf(claimed),
             test: claimed.isTest,
             signal,
+            pollCancel: () => watch(core, executionId, run, tableControllers),
             log,
           });
         } catch (error) {
@@ -210,6 +211,8 @@ interface TableRun {
   reload: Reload;
   test: boolean;
   signal: AbortSignal;
+  /** Looks for a cancel of the run or the table now, rather than at the next poll (aborting `signal`). */
+  pollCancel: () => Promise<void>;
   log: (message: string, level?: 'info' | 'warn' | 'error', schemaId?: string | null) => Promise<void>;
 }
 
@@ -306,6 +309,7 @@ async function runTable(core: Core, t: TableRun): Promise<void> {
         cursorField,
         attemptId: `${randomBytes(3).toString('hex')}${attempt}`,
         signal: t.signal,
+        beforeCommit: t.pollCancel,
         // The estimate counts the whole table: a read continuing from a stored cursor has none.
         beforeRead: async ({ full }) => {
           if (estimated || !full) return;
