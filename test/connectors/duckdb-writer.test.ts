@@ -663,7 +663,7 @@ describe('duckdb writer', () => {
         row_groups: '1',
         purge: true,
         flush: '7.6 MiB',
-        bulk_flush: '15.2 MiB',
+        bulk_flush: '125.0 KiB',
         locked: true,
       });
     } finally {

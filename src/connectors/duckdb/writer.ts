@@ -225,8 +225,11 @@ export class DuckdbStageLoader {
 /**
  * Loads stream every row through this instance once, so it keeps little of them: the commit flushes
  * its insert to the file every row group instead of buffering five (~600k rows), and DuckDB's
- * allocator (one per process) hands freed memory back to the system (a background thread purges it;
- * large frees and tasks that peaked above 8 MB flush at once) instead of keeping the load's peak.
+ * allocators (one per process) hand freed memory back to the system instead of keeping the load's
+ * peak: a background thread purges its jemalloc, tasks that peaked above 8 MB flush it, and so does
+ * every allocation of a buffer-pool block (256 KiB). That flush also trims the C library's heap
+ * (`malloc_trim`, at most every 100 ms), where DuckDB's query vectors and plans live: each thread
+ * that ran a statement (the addon runs them on Node's thread pool) kept tens of MB freed there.
  * Nothing this instance runs needs its data in memory: destination tables have no primary-key index
  * (an ART index must fit in memory), merges delete and insert instead of updating (an UPDATE keeps
  * the old values in memory until commit), and sorts, joins, aggregates and staged rows spill to the
@@ -241,7 +244,7 @@ const loadOptions = {
   write_buffer_row_group_count: '1',
   allocator_background_threads: 'true',
   allocator_flush_threshold: '8MB',
-  allocator_bulk_deallocation_flush_threshold: '16MB',
+  allocator_bulk_deallocation_flush_threshold: '128KB',
 } as const;
 
 interface Shared {
