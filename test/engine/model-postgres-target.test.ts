@@ -99,8 +99,9 @@ describe('postgresql model target, runs from no state', () => {
       hashes.map((h) => h.identity),
       ['1', '2', '3'],
     );
-    const [md5] = await db.query(`select md5(row('2', 'b')::text)::uuid::text as h`);
-    assert.equal(hashes[1].hash, md5.h);
+    // A new state keeps 64-bit hashes of the record's text.
+    const [hashed] = await db.query(`select hashtextextended(row('2', 'b')::text, 0)::text as h`);
+    assert.equal(hashes[1].hash, hashed.h);
     // The key on the state is back after it was built without one.
     const [key] = await db.query(
       `select count(*)::int as n from pg_index where indrelid = '${state}'::regclass and indisprimary`,
@@ -228,6 +229,35 @@ describe('postgresql model target, runs from no state', () => {
       ],
     );
     assert.deepEqual(await db.query('select sync_id from _ferry_model_state'), [{ sync_id: 'other' }]);
+  });
+
+  it('a state table created before keeps hashing records with md5', async () => {
+    await db.query(`create table t_md5 (id int primary key, name text); insert into t_md5 values (1, 'a')`);
+    const syncId = randomUUID();
+    const older = `_ferry_model_state_${syncId.replaceAll('-', '')}`;
+    await db.query(`create table ${older} (identity text not null, constraint ${older}_pkey primary key (identity), hash uuid not null);
+      insert into ${older} values ('1', md5(row('1', 'a')::text)::uuid)`);
+    const { target, state } = await open('t_md5', 'updateOrCreate', syncId);
+    try {
+      assert.equal(target.recordHash, 'md5');
+      assert.equal(await target.begin(), 1);
+      // The unchanged record is recognised by its md5; the new one is remembered by its own.
+      const outcome = await target.send({ records: [record(1, 'a'), record(2, 'b')] }, false);
+      assert.deepEqual([outcome.sent, outcome.inserted], [1, ['{"id":"2","name":"b"}']]);
+    } finally {
+      await target.close();
+    }
+    assert.deepEqual(
+      await db.query(`select identity, hash = md5(row(identity, name)::text)::uuid as same
+        from ${state} join t_md5 on id::text = identity order by identity`),
+      [
+        { identity: '1', same: true },
+        { identity: '2', same: true },
+      ],
+    );
+    const fresh = await open('t_md5', 'updateOrCreate');
+    await fresh.target.close();
+    assert.equal(fresh.target.recordHash, 'hash64');
   });
 
   it('orders identities byte by byte, also in a state table created before, which keeps its rows', async () => {

@@ -9,6 +9,7 @@ import type { Core } from '../../services/context.ts';
 import type { ModelFieldInfo } from '../../store/schema.ts';
 import type { RowBatch, TableReader } from '../bulk/contracts.ts';
 import type { ValueSource } from './plan.ts';
+import { type RecordHash, recordHashSql } from './record-hash.ts';
 
 /** What a model reads: a read-only SQL query or one table ("schema id") of its connection. */
 export interface ModelConfiguration {
@@ -170,10 +171,11 @@ function textOf(value: unknown): string | null {
   return String(value);
 }
 
-/** The target values of a record and its identity, each a model field or a constant. */
+/** The target values of a record and its identity, each a model field or a constant, and the target's hash. */
 export interface RecordSpec {
   identityField: string;
   values: ValueSource[];
+  hash: RecordHash;
 }
 
 /** The model as a relation SQL can select from (`m`): its query, or its table. */
@@ -200,8 +202,6 @@ function recordSql(spec: RecordSpec) {
   };
 }
 
-const rowHash = (values: string[]) => `md5(row(${values.join(', ')})::text)`;
-
 /**
  * A query over the model as COPY text straight from a PostgreSQL source (undefined for other sources);
  * the stream's end closes the source connection.
@@ -224,8 +224,8 @@ async function copyFromSource(
 
 /**
  * Per model row, `identity<TAB>hash` as COPY text, computed in the source: the identity's text and the
- * md5 of the row of target values, which is the hash the PostgreSQL target keeps (`record_out` prints
- * each value with its type's output function, as COPY does, so the text and the typed row hash alike).
+ * hash of the row of target values that the PostgreSQL target keeps (`record_out` prints each value
+ * with its type's output function, as COPY does, so the text and the typed row hash alike).
  * In any order: the scan may use parallel workers.
  */
 export function hashModelRows(
@@ -236,7 +236,7 @@ export function hashModelRows(
   signal: AbortSignal,
 ): Promise<Readable | undefined> {
   const { identity, values } = recordSql(spec);
-  const sql = `select ${identity}, ${rowHash(values)} from ${modelRelation(configuration)}`;
+  const sql = `select ${identity}, ${recordHashSql(spec.hash, values)} from ${modelRelation(configuration)}`;
   return copyFromSource(core, connectionId, sql, { parallel: true, signal });
 }
 
@@ -253,7 +253,7 @@ export function copyModelRecords(
   signal: AbortSignal,
 ): Promise<Readable | undefined> {
   const { identity, values } = recordSql(spec);
-  const sql = `select ${identity}, ${rowHash(values)}, ${values.join(', ')} from ${modelRelation(configuration)}`;
+  const sql = `select ${identity}, ${recordHashSql(spec.hash, values)}, ${values.join(', ')} from ${modelRelation(configuration)}`;
   return copyFromSource(core, connectionId, sql, { parallel: false, signal });
 }
 

@@ -159,12 +159,13 @@ async function* plannedRecords(
 }
 
 /**
- * What a PostgreSQL source can compute of each record itself: its identity and target values, when the
- * sync has an identity and only maps fields (no filters or overrides, which Ferry evaluates).
+ * What a PostgreSQL source can compute of each record itself: its identity, target values and the
+ * target's hash, when the sync has an identity and only maps fields (no filters or overrides, which
+ * Ferry evaluates).
  */
-function recordSpec({ plan }: SyncRun): RecordSpec | undefined {
+function recordSpec({ plan }: SyncRun, target: ChunkedModelTarget): RecordSpec | undefined {
   if (plan.transforms || plan.identityField === null) return undefined;
-  return { identityField: plan.identityField, values: plan.sources };
+  return { identityField: plan.identityField, values: plan.sources, hash: target.recordHash };
 }
 
 /**
@@ -175,13 +176,14 @@ function recordSpec({ plan }: SyncRun): RecordSpec | undefined {
 async function* modelChunks(
   core: Core,
   r: SyncRun,
+  target: ChunkedModelTarget,
   logs: Logs,
   tally: Tally,
   subset: ModelConfiguration | null | undefined,
 ): AsyncGenerator<ModelChunk> {
   if (subset === null) return; // nothing differs: nothing to read
   const configuration = subset ?? r.model.configuration;
-  const spec = recordSpec(r);
+  const spec = recordSpec(r, target);
   const copy =
     spec && r.only === undefined
       ? await copyModelRecords(core, r.model.connectionId, configuration, spec, r.signal)
@@ -225,7 +227,7 @@ async function chunkedRun(
   const tracked = await changedByTracking(r, tally.known);
   const compared =
     whole || everything || tracked ? undefined : await compareInDatabases(core, r, target, tally.known);
-  const chunks = modelChunks(core, r, logs, tally, tracked ?? compared?.subset);
+  const chunks = modelChunks(core, r, target, logs, tally, tracked ?? compared?.subset);
   const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);
   for await (const outcome of outcomes) {
     await recordOutcome(core, r, outcome, logs);
@@ -309,7 +311,7 @@ async function compareInDatabases(
   expected: number,
 ): Promise<{ comparison: Comparison; subset: ModelConfiguration | null } | undefined> {
   const { model } = r;
-  const spec = recordSpec(r);
+  const spec = recordSpec(r, target);
   if (!spec) return undefined;
   const hashes = await hashModelRows(core, model.connectionId, model.configuration, spec, r.signal);
   if (!hashes) return undefined;

@@ -6,6 +6,7 @@ import { connectionEndpoint, openConnectorById } from '../../services/connection
 import type { Core } from '../../services/context.ts';
 import type { ModelSyncMode } from '../../store/schema.ts';
 import type { MappedRecord, PlannedRecord } from './plan.ts';
+import type { RecordHash } from './record-hash.ts';
 import type { ApplyResult } from './targets/batch.ts';
 import { type HttpTargetConfig, httpTargetInfo, openHttpTarget } from './targets/http.ts';
 import { modesOf } from './targets/modes.ts';
@@ -197,6 +198,8 @@ export interface ChunkOutcome {
  */
 export interface ChunkedModelTarget {
   readonly kind: 'chunked';
+  /** How the target's state hashes records: a source that computes the hashes uses the same. */
+  readonly recordHash: RecordHash;
   /** Opens the run (snapshot mode: the one transaction that replaces the content); returns the identities known. */
   begin(): Promise<number>;
   /**
