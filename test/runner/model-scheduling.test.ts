@@ -115,9 +115,10 @@ for (const kind of ['embedded', 'postgres'] as const) {
 
       const bulkSync = '00000000-0000-4000-8000-00000000b01c';
       const afterBulk = await modelSync({ frequency: 'runafter', run_after: { bulk_sync_ids: [bulkSync] } });
+      // Completed after the sync was created: the embedded store's clock can give both the same instant.
       await core.store.sql.query(
         `insert into executions (organization_id, sync_kind, sync_id, status, completed_at)
-         values ($1, 'bulk', $2, 'completed', now())`,
+         values ($1, 'bulk', $2, 'completed', now() + interval '1 millisecond')`,
         [organizationId, bulkSync],
       );
       await fire();
