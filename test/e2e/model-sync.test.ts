@@ -595,6 +595,53 @@ describe('model syncs end to end', () => {
     assert.deepEqual(posted(), [5]);
   });
 
+  it('tracking columns of a MariaDB model: later runs read only the rows that reached the mark', async () => {
+    await mysql.query(
+      'create table src_tracked (id int primary key, name varchar(20), updated_at datetime(6))',
+    );
+    await mysql.query(`insert into src_tracked values (1, 'Ann', '2026-01-01 00:00:01.000001'),
+      (2, 'Bob', '2026-01-01 00:00:02.000002')`);
+    await target.query('create table t_tracked_my (id int primary key, name text)');
+    const model = (
+      await sdk.models.create({
+        body: {
+          name: 'tracked-maria',
+          connection_id: mysqlId,
+          configuration: { query: 'select id, name, updated_at from src_tracked' },
+          identifier: 'id',
+          tracking_columns: ['updated_at'],
+        },
+      })
+    ).data!;
+    const sync = await createSync({
+      name: 'tracked-maria',
+      mode: 'updateOrCreate',
+      target: { connection_id: targetId, object: 'public.t_tracked_my' },
+      fields: fieldsOf(model.id!, ['id', 'name']),
+      identity: identityOf(model.id!),
+    });
+    assert.equal((await run(sync.id!)).counts!.insert, 2);
+    await mysql.query(`update src_tracked set name = 'Ann?' where id = 1`);
+    await mysql.query(
+      `update src_tracked set name = 'Bobby', updated_at = '2026-01-02 00:00:00' where id = 2`,
+    );
+    const second = await run(sync.id!);
+    assert.deepEqual([second.status, second.counts!.update, second.counts!.total], ['completed', 1, 1]);
+    const log = (
+      await http(ferry.url, 'GET', `/api/syncs/${sync.id}/executions/${second.id}/consolelog?limit=50`, {
+        key: ferry.adminKey,
+      })
+    ).body.data.entries.map((e: { message: string }) => e.message);
+    assert.ok(
+      log.includes('tracking columns: reading the rows with updated_at ≥ 2026-01-01 00:00:02.000002'),
+      log.join('\n'),
+    );
+    assert.deepEqual(await target.query('select id, name from t_tracked_my order by id'), [
+      { id: 1, name: 'Ann' },
+      { id: 2, name: 'Bobby' },
+    ]);
+  });
+
   it('remove deletes the rows whose identity is in the model', async () => {
     const modelId = await people('src_remove');
     await target.query(`create table t_remove (id int primary key, email text, name text, score int);

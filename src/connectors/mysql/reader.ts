@@ -2,6 +2,7 @@ import mysql from 'mysql2';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
+import type { SqlDialect } from '../filter-sql.ts';
 import { readClauses } from '../read-sql.ts';
 import type { FieldInfo } from '../types.ts';
 import {
@@ -279,6 +280,12 @@ export function selectSql(
 
 /** Bulk reads of MySQL/MariaDB tables: one streaming query per read, on a connection of its own. */
 export class MysqlReader implements TableReader {
+  /** How a query over a model names columns and writes values (`source.ts`). */
+  readonly queryDialect: SqlDialect = {
+    ident: quoteIdent,
+    literal: (text) => mysql.escape(text),
+    asText: (expression) => `cast(${expression} as char)`,
+  };
   readonly #config: MysqlConfig;
   readonly #connections = new Set<mysql.Connection>();
 

@@ -5,6 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FerryError, notFound } from '../../domain/errors.ts';
 import type { ReadRequest, RowBatch, TableReader } from '../../engine/bulk/contracts.ts';
 import { connectionFailed, queryFailed } from '../errors.ts';
+import type { SqlDialect } from '../filter-sql.ts';
 import { readClauses } from '../read-sql.ts';
 import type { FieldInfo } from '../types.ts';
 import {
@@ -13,6 +14,7 @@ import {
   BATCH_ROWS,
   fieldTypeOf,
   quoteIdent,
+  quoteLiteral,
   rowLimit,
   stripTrailingSemicolons,
 } from '../values.ts';
@@ -230,6 +232,12 @@ const backendKey = (client: pg.Client) => client as unknown as { processID?: num
 
 /** Bulk reads of PostgreSQL tables through `COPY (SELECT ...) TO STDOUT` on connections of their own. */
 export class PostgresReader implements TableReader {
+  /** How a query over a model names columns and writes values (`source.ts`). */
+  readonly queryDialect: SqlDialect = {
+    ident: quoteIdent,
+    literal: quoteLiteral,
+    asText: (expression) => `cast(${expression} as text)`,
+  };
   readonly #config: PostgresConfig;
   readonly #clients = new Set<pg.Client>();
   /**

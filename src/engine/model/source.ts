@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
-import { unescapeCopyText } from '../../connectors/postgres/reader.ts';
+import type { SqlDialect } from '../../connectors/filter-sql.ts';
 import type { FieldInfo, Row } from '../../connectors/types.ts';
 import { quoteIdent, quoteLiteral, stripTrailingSemicolons } from '../../connectors/values.ts';
 import { FerryError } from '../../domain/errors.ts';
@@ -19,6 +18,7 @@ export interface ModelConfiguration {
 
 /** Readers that can also stream an arbitrary read-only query (PostgreSQL, MySQL/MariaDB). */
 interface QueryReader extends TableReader {
+  readonly queryDialect: SqlDialect;
   describeQuery(query: string): Promise<FieldInfo[]>;
   /** `batchRows`: rows per batch at most, where the reader lets the caller choose (PostgreSQL). */
   readQuery(query: string, width: number, signal: AbortSignal, batchRows?: number): AsyncIterable<RowBatch>;
@@ -179,12 +179,11 @@ export interface RecordSpec {
 }
 
 /** The model as a relation SQL can select from (`m`): its query, or its table. */
-function modelRelation(configuration: ModelConfiguration): string {
+function modelRelation(configuration: ModelConfiguration, ident = quoteIdent): string {
   if (configuration.query) return `(${stripTrailingSemicolons(configuration.query)}\n) m`;
   const name = configuration.table!;
   const dot = name.indexOf('.');
-  const qualified =
-    dot === -1 ? quoteIdent(name) : `${quoteIdent(name.slice(0, dot))}.${quoteIdent(name.slice(dot + 1))}`;
+  const qualified = dot === -1 ? ident(name) : `${ident(name.slice(0, dot))}.${ident(name.slice(dot + 1))}`;
   return `${qualified} m`;
 }
 
@@ -272,46 +271,40 @@ export function modelSubset(
 }
 
 /**
- * The model restricted to the rows that reached a tracking mark: any tracking column at or above its
- * mark (or, where no mark was taken yet, holding a value at all). Marks are the source's own text of
- * the values, which PostgreSQL reads back as the column's type.
+ * What a run tracks of a model (PostgreSQL and MySQL/MariaDB sources; undefined for others): with
+ * `marks`, the model restricted to the rows that reached one (any tracking column at or above its mark,
+ * or, where no mark was taken yet, holding a value at all); and the greatest value of each column among
+ * the rows it reads, as the source prints it (null: none). Marks are compared as string literals, which
+ * both databases read as the column's type.
  */
-export function trackedRows(
-  configuration: ModelConfiguration,
-  fields: ModelFieldInfo[],
-  columns: string[],
-  marks: (string | null)[],
-): ModelConfiguration {
-  const reached = columns.map((column, i) => {
-    const mark = marks[i];
-    const ident = `m.${quoteIdent(column)}`;
-    return mark === null || mark === undefined ? `${ident} is not null` : `${ident} >= ${quoteLiteral(mark)}`;
-  });
-  return {
-    query: `select ${fields.map((f) => `m.${quoteIdent(f.name)}`).join(', ')} from ${modelRelation(configuration)}
-      where ${reached.join(' or ')}`,
-  };
-}
-
-/**
- * The greatest value of each of `columns` in the model, as text (null: none); undefined when the source
- * is not PostgreSQL.
- */
-export async function modelMaxima(
+export async function trackedModel(
   core: Core,
   connectionId: string,
-  configuration: ModelConfiguration,
+  model: { configuration: ModelConfiguration; fields: ModelFieldInfo[] },
   columns: string[],
+  marks: (string | null)[] | undefined,
   signal: AbortSignal,
-): Promise<(string | null)[] | undefined> {
-  const maxima = columns.map((column) => `cast(max(m.${quoteIdent(column)}) as text)`);
-  const copy = await copyFromSource(
-    core,
-    connectionId,
-    `select ${maxima.join(', ')} from ${modelRelation(configuration)}`,
-    { parallel: false, signal },
-  );
-  if (!copy) return undefined;
-  const line = (await text(copy)).replace(/\n$/, '');
-  return line.split('\t').map((field) => (field === '\\N' ? null : unescapeCopyText(field)));
+): Promise<{ changed: ModelConfiguration | undefined; maxima: (string | null)[] } | undefined> {
+  const reader = await openTableReader(core, connectionId).catch(() => undefined);
+  try {
+    if (!reader || !isQueryReader(reader)) return undefined;
+    const { ident, literal, asText } = reader.queryDialect;
+    const column = (name: string) => `m.${ident(name)}`;
+    const changed = marks && {
+      query: `select ${model.fields.map((f) => column(f.name)).join(', ')} from ${modelRelation(model.configuration, ident)}
+        where ${columns
+          .map((name, i) => {
+            const mark = marks[i];
+            return mark == null ? `${column(name)} is not null` : `${column(name)} >= ${literal(mark)}`;
+          })
+          .join(' or ')}`,
+    };
+    const maxima = `select ${columns.map((name) => asText(`max(${column(name)})`)).join(', ')}
+      from ${modelRelation(changed ?? model.configuration, ident)}`;
+    let row: (string | null)[] = columns.map(() => null);
+    for await (const batch of reader.readQuery(maxima, columns.length, signal)) row = batch[0] ?? row;
+    return { changed, maxima: row };
+  } finally {
+    await reader?.close().catch(() => {});
+  }
 }

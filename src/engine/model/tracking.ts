@@ -1,7 +1,7 @@
 import { and, eq, lt } from 'drizzle-orm';
 import type { Core } from '../../services/context.ts';
 import { type ModelRow, type ModelSyncRow, modelSyncs, type TrackingMarks } from '../../store/schema.ts';
-import { type ModelConfiguration, modelMaxima, trackedRows } from './source.ts';
+import { type ModelConfiguration, trackedModel } from './source.ts';
 
 /**
  * A model's tracking columns (e.g. `updated_at`) say which rows can have changed: those whose value
@@ -37,11 +37,9 @@ export async function trackModel(
     previous.columns.join('\0') === columns.join('\0')
       ? previous.marks
       : undefined;
-  const changed = current && trackedRows(model.configuration, model.fields, columns, current);
   // The greatest values among the rows to read are the greatest overall, unless a column has none
   // there (all its rows below the mark): that column keeps its mark.
-  const relation = changed ?? model.configuration;
-  const maxima = await modelMaxima(core, model.connectionId, relation, columns, run.signal).catch(
+  const tracked = await trackedModel(core, model.connectionId, model, columns, current, run.signal).catch(
     async (error) => {
       if (run.signal.aborted) throw error;
       // A column without an order (json, boolean...) has no greatest value.
@@ -53,9 +51,13 @@ export async function trackModel(
       return null;
     },
   );
-  if (maxima === undefined)
-    await log('tracking columns are read from PostgreSQL sources only: the whole model is compared', 'warn');
-  if (!maxima) return undefined;
+  if (tracked === undefined)
+    await log(
+      'tracking columns are read from PostgreSQL and MySQL sources only: the whole model is compared',
+      'warn',
+    );
+  if (!tracked) return undefined;
+  const { changed, maxima } = tracked;
   return {
     changed,
     next: {
