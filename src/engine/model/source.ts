@@ -256,6 +256,19 @@ export function copyModelRecords(
   return copyFromSource(core, connectionId, sql, { parallel: false, signal });
 }
 
+/** The model's rows that meet `condition` (over `m`), fields in order. */
+function modelWhere(
+  configuration: ModelConfiguration,
+  fields: ModelFieldInfo[],
+  condition: string,
+  ident = quoteIdent,
+): ModelConfiguration {
+  return {
+    query: `select ${fields.map((f) => `m.${ident(f.name)}`).join(', ')} from ${modelRelation(configuration, ident)}
+      where ${condition}`,
+  };
+}
+
 /** The model restricted to the rows whose identity (as text) is one of `identities`, fields in order. */
 export function modelSubset(
   configuration: ModelConfiguration,
@@ -264,10 +277,11 @@ export function modelSubset(
   identities: string[],
 ): ModelConfiguration {
   const array = `{${identities.map((id) => `"${id.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
-  return {
-    query: `select ${fields.map((f) => `m.${quoteIdent(f.name)}`).join(', ')} from ${modelRelation(configuration)}
-      where format('%s', m.${quoteIdent(identityField)}) in (select unnest(${quoteLiteral(array)}::text[]))`,
-  };
+  return modelWhere(
+    configuration,
+    fields,
+    `format('%s', m.${quoteIdent(identityField)}) in (select unnest(${quoteLiteral(array)}::text[]))`,
+  );
 }
 
 /**
@@ -290,15 +304,11 @@ export async function trackedModel(
     if (!reader || !isQueryReader(reader)) return undefined;
     const { ident, literal, asText } = reader.queryDialect;
     const column = (name: string) => `m.${ident(name)}`;
-    const changed = marks && {
-      query: `select ${model.fields.map((f) => column(f.name)).join(', ')} from ${modelRelation(model.configuration, ident)}
-        where ${columns
-          .map((name, i) => {
-            const mark = marks[i];
-            return mark == null ? `${column(name)} is not null` : `${column(name)} >= ${literal(mark)}`;
-          })
-          .join(' or ')}`,
-    };
+    const reached = marks?.map((mark, i) => {
+      const name = column(columns[i]!);
+      return mark == null ? `${name} is not null` : `${name} >= ${literal(mark)}`;
+    });
+    const changed = reached && modelWhere(model.configuration, model.fields, reached.join(' or '), ident);
     const maxima = `select ${columns.map((name) => asText(`max(${column(name)})`)).join(', ')}
       from ${modelRelation(changed ?? model.configuration, ident)}`;
     let row: (string | null)[] = columns.map(() => null);
