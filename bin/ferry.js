@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+const ARENAS = '2';
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
@@ -14,8 +15,22 @@ if (major < 22 || (major === 22 && minor < 18)) {
   }
   const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
+    env: { MALLOC_ARENA_MAX: ARENAS, ...process.env },
   });
   process.exit(child.status ?? 1);
+}
+// glibc gives each thread that allocates a heap of its own (up to 8 per core), where freed memory
+// stays; DuckDB's statements run on Node's thread pool. Two heaps took 15-20 MB off the peak RSS of
+// a 5M-row DuckDB load at the same speed. glibc reads the cap only as the process starts, so the
+// process replaces itself once with the cap set (same pid, same arguments).
+if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined) {
+  const argv = [
+    process.execPath,
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    ...process.argv.slice(2),
+  ];
+  process.execve(process.execPath, argv, { ...process.env, MALLOC_ARENA_MAX: ARENAS });
 }
 const { registerModuleHooks } = await import('../src/cli/module-hooks.ts');
 registerModuleHooks();
