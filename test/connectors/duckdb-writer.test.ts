@@ -535,7 +535,7 @@ describe('duckdb writer', () => {
       primaryKey: ['id'],
       cursorColumn: 'n',
     };
-    // 160k rows of ~500 characters: ~80 MB of text per load, more than the instance's 64 MB.
+    // 160k rows of ~500 characters: ~80 MB of text per load, more than the instance's 32 MB.
     const rowsOf = (from: number, to: number, n: number) =>
       Array.from({ length: to - from }, (_, i) => {
         const id = from + i;
@@ -560,6 +560,40 @@ describe('duckdb writer', () => {
       ),
       [{ n: 240_000, ids: 240_000, cursor_sum: 80_000 * 1 + 80_000 * 3 + 80_000 * 2, full_bodies: 240_000 }],
     );
+  });
+
+  it('merges millions of keys: a merging commit gets more memory than loads, and its joins run in slices', async () => {
+    const target: TableTarget = {
+      syncId: 's-wide',
+      schemaId: 'wide',
+      namespace: 'main',
+      table: 'wide',
+      columns: [col('id', { kind: 'int64' }), col('n', { kind: 'int32' })],
+      primaryKey: ['id'],
+      cursorColumn: 'n',
+    };
+    const keys = 3_000_000;
+    // Borrowed for the whole test: the instance stays open, so its settings after the commit show.
+    const { connection, release } = await borrowDuckdbConnection(path);
+    try {
+      await connection.run(
+        `create table main.wide as select range::bigint as id, 1 as n from range(${keys})`,
+      );
+      // Every key again: the merge's hash joins would want 64 MiB of row pointers at once, and its
+      // DELETE ~45 MB until the commit; the load's 32 MB buffer pool holds neither.
+      const load = await begin(target, { mode: 'replicate' });
+      const batch = 10_000;
+      for (let from = 0; from < keys; from += batch)
+        await load.write(Array.from({ length: batch }, (_, i) => [String(from + i), '2']));
+      const result = await load.commit();
+      assert.deepEqual([result.inserted, result.updated], [0, keys]);
+      const after = await connection.runAndReadAll(
+        `select count(*)::int as n, sum(n)::int as total, current_setting('memory_limit') as memory from main.wide`,
+      );
+      assert.deepEqual(after.getRowObjectsJson(), [{ n: keys, total: 2 * keys, memory: '30.5 MiB' }]);
+    } finally {
+      await release();
+    }
   });
 
   it('adds new columns and keeps removed ones', async () => {
@@ -658,13 +692,13 @@ describe('duckdb writer', () => {
         )
       ).getRowObjectsJson();
       assert.deepEqual(settings, {
-        memory: '61.0 MiB',
+        memory: '30.5 MiB',
         threads: '1',
         row_groups: '1',
         purge: true,
         flush: '7.6 MiB',
-        bulk_flush: '125.0 KiB',
-        locked: true,
+        bulk_flush: '1.9 MiB',
+        locked: false,
       });
     } finally {
       await release();

@@ -73,6 +73,8 @@ export function duckdbColumnType(type: LogicalType): string {
 
 export const STAGE_PREFIX = '_ferry_stage_';
 const STATE_TABLE = '_ferry_state';
+/** Keys per slice of a merge's joins: their hash table of row pointers stays at 8 MiB. */
+const MERGE_SLICE_ROWS = 500_000;
 const ORD = '_ferry_ord';
 const RAW = '_ferry_raw';
 
@@ -225,27 +227,34 @@ export class DuckdbStageLoader {
 /**
  * Loads stream every row through this instance once, so it keeps little of them: the commit flushes
  * its insert to the file every row group instead of buffering five (~600k rows), and DuckDB's
- * allocators (one per process) hand freed memory back to the system instead of keeping the load's
- * peak: a background thread purges its jemalloc, tasks that peaked above 8 MB flush it, and so does
- * every allocation of a buffer-pool block (256 KiB). That flush also trims the C library's heap
- * (`malloc_trim`, at most every 100 ms), where DuckDB's query vectors and plans live: each thread
- * that ran a statement (the addon runs them on Node's thread pool) kept tens of MB freed there.
- * Nothing this instance runs needs its data in memory: destination tables have no primary-key index
- * (an ART index must fit in memory), merges delete and insert instead of updating (an UPDATE keeps
- * the old values in memory until commit), and sorts, joins, aggregates and staged rows spill to the
- * file's temp directory (`<file>.tmp`). So its buffer pool is small: 64 MB (32 MB is too little for a
- * window or hash join over a few million rows). One thread per statement: each load already runs on
- * its own connection, and a second thread doubles the commit's working memory for little speed on a
- * machine that also runs the source's reader.
+ * allocators hand freed memory back to the system instead of keeping the load's peak: a background
+ * thread purges its jemalloc, and tasks that peaked above 8 MB or freed 2 MB at once flush it. That
+ * flush also trims the C library's heap (`malloc_trim`, at most every 100 ms), where DuckDB's query
+ * vectors and plans live. (Flushing on every freed buffer-pool block, 256 KiB, took another 6 MB
+ * off a 5M-row load's peak but doubled its time: every block came back through a page fault.)
+ * Nothing a load runs needs its data in memory: destination tables have no primary-key index (an
+ * ART index must fit in memory), merges delete and insert instead of updating (an UPDATE keeps the
+ * old values in memory until commit), and sorts, joins, aggregates and staged rows spill to the
+ * file's temp directory (`<file>.tmp`). So the buffer pool is small: 32 MB. Only a commit that
+ * merges into existing rows gets MERGE_MEMORY_LIMIT: its DELETE keeps ~15 bytes per row it removes
+ * until the commit, and a hash join allocates its table of row pointers whole. (Every commit would
+ * be too much: the snapshot's duplicate-key check then aggregates in memory, 150 MB more at 5M
+ * rows.) Commits on one file take turns (`lockOf`), and this instance runs Ferry's statements only,
+ * so its configuration is not locked. One thread per statement: each load already runs on its own connection, and a second
+ * thread doubles the commit's working memory for little speed on a machine that also runs the
+ * source's reader.
  */
 const loadOptions = {
-  memory_limit: '64MB',
+  memory_limit: '32MB',
   threads: '1',
   write_buffer_row_group_count: '1',
   allocator_background_threads: 'true',
   allocator_flush_threshold: '8MB',
-  allocator_bulk_deallocation_flush_threshold: '128KB',
+  allocator_bulk_deallocation_flush_threshold: '2MB',
+  lock_configuration: 'false',
 } as const;
+
+const MERGE_MEMORY_LIMIT = '256MB';
 
 interface Shared {
   instance: DuckDBInstance;
@@ -510,12 +519,20 @@ class DuckdbLoad implements TableLoad {
   async commit(): Promise<LoadResult> {
     const loader = this.#check();
     try {
-      const result = await lockOf(this.#path).run(() => loader.cancellable(() => this.#commit(loader)));
+      const result = await lockOf(this.#path).run(async () => {
+        try {
+          return await loader.cancellable(() => this.#commit(loader));
+        } catch (error) {
+          await this.#run('ROLLBACK').catch(() => {});
+          throw error;
+        } finally {
+          await this.#run(`SET GLOBAL memory_limit = '${loadOptions.memory_limit}'`).catch(() => {});
+        }
+      });
       this.#done = true;
       await release(this.#path, this.#connection);
       return result;
     } catch (error) {
-      await this.#run('ROLLBACK').catch(() => {});
       if (this.#options.signal.aborted) throw error;
       throw queryFailed(new Error(duckdbMessage(error)));
     }
@@ -594,20 +611,35 @@ class DuckdbLoad implements TableLoad {
       const kept = extra.length
         ? `DISTINCT ON (${keys}) ${keys}, ${extra.map((c) => `t.${c}`).join(', ')}`
         : `DISTINCT ${keys}`;
+      // A hash join's table of row pointers is allocated whole (32 MiB for 2M keys) and the buffer
+      // pool is small: joins on the load's keys run in slices of at most MERGE_SLICE_ROWS keys.
+      const slices = Math.max(1, Math.ceil(loader.rows / MERGE_SLICE_ROWS));
+      await this.#run(`SET GLOBAL memory_limit = '${MERGE_MEMORY_LIMIT}'`); // back when the commit ends
+      const inSlice = (table: string, i: number) =>
+        slices === 1 ? 'true' : `hash(${pk.map((k) => `${table}.${k}`).join(', ')}) % ${slices} = ${i}`;
       await this.#run(
-        `CREATE OR REPLACE TEMP TABLE _ferry_kept AS SELECT ${kept}
-         FROM ${this.#final} t WHERE EXISTS (SELECT 1 FROM _ferry_latest s WHERE ${match('t', 's')})`,
+        `CREATE OR REPLACE TEMP TABLE _ferry_kept AS SELECT ${kept} FROM ${this.#final} t WHERE false`,
       );
-      updated = Number((await rows(this.#connection, 'SELECT count(*) AS n FROM _ferry_kept'))[0]!.n);
-      if (updated > 0)
-        await this.#run(`DELETE FROM ${this.#final} t USING _ferry_kept k WHERE ${match('t', 'k')}`);
-      const total = (
+      for (let i = 0; i < slices; i++)
         await this.#run(
-          `INSERT INTO ${this.#final} (${[...columns, ...extra].join(', ')})
-           SELECT ${[...columns.map((c) => `s.${c}`), ...extra.map((c) => `k.${c}`)].join(', ')} FROM _ferry_latest s
-           ${extra.length ? `LEFT JOIN _ferry_kept k ON ${match('s', 'k')}` : ''}`,
-        )
-      ).rowsChanged;
+          `INSERT INTO _ferry_kept SELECT ${kept} FROM ${this.#final} t
+           WHERE ${inSlice('t', i)} AND EXISTS (SELECT 1 FROM _ferry_latest s WHERE ${inSlice('s', i)} AND ${match('t', 's')})`,
+        );
+      updated = Number((await rows(this.#connection, 'SELECT count(*) AS n FROM _ferry_kept'))[0]!.n);
+      for (let i = 0; i < slices && updated > 0; i++)
+        await this.#run(
+          `DELETE FROM ${this.#final} t USING (SELECT * FROM _ferry_kept k WHERE ${inSlice('k', i)}) k
+           WHERE ${match('t', 'k')}`,
+        );
+      let total = 0;
+      for (let i = 0; i < (extra.length ? slices : 1); i++)
+        total += (
+          await this.#run(
+            `INSERT INTO ${this.#final} (${[...columns, ...extra].join(', ')})
+             SELECT ${[...columns.map((c) => `s.${c}`), ...extra.map((c) => `k.${c}`)].join(', ')} FROM _ferry_latest s
+             ${extra.length ? `LEFT JOIN (SELECT * FROM _ferry_kept k WHERE ${inSlice('k', i)}) k ON ${match('s', 'k')} WHERE ${inSlice('s', i)}` : ''}`,
+          )
+        ).rowsChanged;
       inserted = total - updated;
       await this.#run('DROP TABLE temp.main._ferry_kept');
     } else {
