@@ -107,6 +107,9 @@ describe('postgresql model target, runs from no state', () => {
       `select count(*)::int as n from pg_index where indrelid = '${state}'::regclass and indisprimary`,
     );
     assert.equal(key.n, 1);
+    // Pages keep room, so a changed hash is rewritten in place (a HOT update) and the key is left alone.
+    const [options] = await db.query(`select reloptions from pg_class where oid = '${state}'::regclass`);
+    assert.deepEqual(options.reloptions, ['fillfactor=90']);
   });
 
   it('an identity repeated in a later batch is a duplicate, not sent twice; a refused record is rejected alone', async () => {
