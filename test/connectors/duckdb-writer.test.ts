@@ -562,7 +562,7 @@ describe('duckdb writer', () => {
     );
   });
 
-  it('merges millions of keys: a merging commit gets more memory than loads, and its joins run in slices', async () => {
+  it('merges millions of keys: a merge gets more memory than loads, and its joins run in slices', async () => {
     const target: TableTarget = {
       syncId: 's-wide',
       schemaId: 'wide',

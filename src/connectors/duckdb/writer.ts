@@ -240,9 +240,9 @@ export class DuckdbStageLoader {
  * until the commit, and a hash join allocates its table of row pointers whole. (Every commit would
  * be too much: the snapshot's duplicate-key check then aggregates in memory, 150 MB more at 5M
  * rows.) Commits on one file take turns (`lockOf`), and this instance runs Ferry's statements only,
- * so its configuration is not locked. One thread per statement: each load already runs on its own connection, and a second
- * thread doubles the commit's working memory for little speed on a machine that also runs the
- * source's reader.
+ * so its configuration is not locked. One thread per statement: each load already runs on its own
+ * connection, and a second thread doubles the commit's working memory for little speed on a
+ * machine that also runs the source's reader.
  */
 const loadOptions = {
   memory_limit: '32MB',
