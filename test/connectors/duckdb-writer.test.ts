@@ -56,9 +56,11 @@ describe('duckdb writer', () => {
       attemptId: string;
       signal: AbortSignal;
       rejected: RejectedRow[];
+      /** Another file's writer (the file of the other tests has a primary key from one of them). */
+      on: TableWriter;
     }> = {},
   ) =>
-    writer.begin(target, {
+    (options.on ?? writer).begin(target, {
       mode: options.mode ?? 'snapshot',
       resync: options.resync ?? false,
       rebuild: options.rebuild ?? false,
@@ -562,7 +564,7 @@ describe('duckdb writer', () => {
     );
   });
 
-  it('merges millions of keys: a merge gets more memory than loads, and its joins run in slices', async () => {
+  it('merges millions of keys with more memory than loads, in slices; a file with an index loads with more', async () => {
     const target: TableTarget = {
       syncId: 's-wide',
       schemaId: 'wide',
@@ -573,15 +575,17 @@ describe('duckdb writer', () => {
       cursorColumn: 'n',
     };
     const keys = 3_000_000;
+    const file = join(dir.path, 'wide.duckdb');
+    const on = await openDuckdbWriter({ path: file });
     // Borrowed for the whole test: the instance stays open, so its settings after the commit show.
-    const { connection, release } = await borrowDuckdbConnection(path);
+    const { connection, release } = await borrowDuckdbConnection(file);
     try {
       await connection.run(
         `create table main.wide as select range::bigint as id, 1 as n from range(${keys})`,
       );
       // Every key again: the merge's hash joins would want 64 MiB of row pointers at once, and its
       // DELETE ~45 MB until the commit; the load's 32 MB buffer pool holds neither.
-      const load = await begin(target, { mode: 'replicate' });
+      const load = await begin(target, { mode: 'replicate', on });
       const batch = 10_000;
       for (let from = 0; from < keys; from += batch)
         await load.write(Array.from({ length: batch }, (_, i) => [String(from + i), '2']));
@@ -593,6 +597,27 @@ describe('duckdb writer', () => {
       assert.deepEqual(after.getRowObjectsJson(), [{ n: keys, total: 2 * keys, memory: '30.5 MiB' }]);
     } finally {
       await release();
+    }
+
+    // An index in the file (here added by hand) must fit in memory at every checkpoint, which the
+    // 32 MB pool would fail for good: the file loads with a larger pool.
+    const plain = await DuckDBInstance.create(file);
+    const setup = await plain.connect();
+    await setup.run('create index wide_n on main.wide (n)');
+    setup.closeSync();
+    plain.closeSync();
+    const indexed = await borrowDuckdbConnection(file);
+    try {
+      const snapshot = await begin(target, { mode: 'snapshot', on });
+      for (let from = 0; from < keys; from += 10_000)
+        await snapshot.write(Array.from({ length: 10_000 }, (_, i) => [String(from + i), '3']));
+      assert.equal((await snapshot.commit()).inserted, keys);
+      const after = await indexed.connection.runAndReadAll(
+        `select count(*)::int as n, sum(n)::int as total, current_setting('memory_limit') as memory from main.wide`,
+      );
+      assert.deepEqual(after.getRowObjectsJson(), [{ n: keys, total: 3 * keys, memory: '244.1 MiB' }]);
+    } finally {
+      await indexed.release();
     }
   });
 
@@ -679,7 +704,8 @@ describe('duckdb writer', () => {
   });
 
   it('opens the file with settings that keep little of a load in memory', async () => {
-    const { connection, release } = await borrowDuckdbConnection(path);
+    // A file of its own: the other tests' file has a primary key, which takes a larger pool.
+    const { connection, release } = await borrowDuckdbConnection(join(dir.path, 'settings.duckdb'));
     try {
       const [settings] = (
         await connection.runAndReadAll(

@@ -256,9 +256,35 @@ const loadOptions = {
 
 const MERGE_MEMORY_LIMIT = '256MB';
 
+/**
+ * A file with an index (a primary key on a table that an earlier Ferry created, or an index added by
+ * hand) needs all of it in memory at every checkpoint, which fails for good under a pool that is too
+ * small: such files load with INDEXED_MEMORY_LIMIT.
+ */
+const INDEXED_MEMORY_LIMIT = '256MB';
+
+async function loadMemoryLimit(instance: DuckDBInstance): Promise<string> {
+  const connection = await instance.connect();
+  try {
+    const [found] = (
+      await connection.runAndReadAll(
+        `SELECT (SELECT count(*) FROM duckdb_indexes()) + (SELECT count(*) FROM duckdb_constraints()
+           WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')) AS n`,
+      )
+    ).getRowObjectsJson();
+    if (Number(found!.n) === 0) return loadOptions.memory_limit;
+    await connection.run(`SET GLOBAL memory_limit = '${INDEXED_MEMORY_LIMIT}'`);
+    return INDEXED_MEMORY_LIMIT;
+  } finally {
+    connection.closeSync();
+  }
+}
+
 interface Shared {
   instance: DuckDBInstance;
   refs: number;
+  /** The buffer pool of loads (commits that merge get more). */
+  memoryLimit: string;
 }
 
 /** One read-write instance per file in this process, open while loads use it. */
@@ -268,10 +294,14 @@ const locks = new Map<string, Mutex>();
 async function acquire(path: string): Promise<DuckDBConnection> {
   let shared = instances.get(path);
   if (!shared) {
-    shared = DuckDBInstance.create(path, { ...lockedDownOptions, ...loadOptions }).then((instance) => ({
-      instance,
-      refs: 0,
-    }));
+    shared = DuckDBInstance.create(path, { ...lockedDownOptions, ...loadOptions }).then(async (instance) => {
+      try {
+        return { instance, refs: 0, memoryLimit: await loadMemoryLimit(instance) };
+      } catch (error) {
+        instance.closeSync();
+        throw error;
+      }
+    });
     instances.set(path, shared);
     shared.catch(() => instances.delete(path));
   }
@@ -385,7 +415,8 @@ class DuckdbTableWriter implements TableWriter {
   async begin(target: TableTarget, options: Parameters<TableWriter['begin']>[1]): Promise<TableLoad> {
     options.signal.throwIfAborted();
     const connection = await acquire(this.#path);
-    const load = new DuckdbLoad(this.#path, connection, target, options);
+    const { memoryLimit } = await instances.get(this.#path)!;
+    const load = new DuckdbLoad(this.#path, connection, target, { ...options, memoryLimit });
     try {
       await load.start();
       return load;
@@ -401,7 +432,7 @@ class DuckdbTableWriter implements TableWriter {
   }
 }
 
-type BeginOptions = Parameters<TableWriter['begin']>[1];
+type BeginOptions = Parameters<TableWriter['begin']>[1] & { memoryLimit: string };
 
 class DuckdbLoad implements TableLoad {
   readonly #path: string;
@@ -526,7 +557,7 @@ class DuckdbLoad implements TableLoad {
           await this.#run('ROLLBACK').catch(() => {});
           throw error;
         } finally {
-          await this.#run(`SET GLOBAL memory_limit = '${loadOptions.memory_limit}'`).catch(() => {});
+          await this.#run(`SET GLOBAL memory_limit = '${this.#options.memoryLimit}'`).catch(() => {});
         }
       });
       this.#done = true;
