@@ -220,6 +220,7 @@ describe('postgresql model target, runs from no state', () => {
       insert into _ferry_model_state values ('${syncId}', '1', md5('x')), ('${syncId}', '2', md5('y')), ('other', '1', md5('z'))`);
     const { target, state } = await open('t_shared', 'updateOrCreate', syncId);
     try {
+      assert.equal(await target.begin(false), 1, 'not counted: whether any identity is known');
       assert.equal(await target.begin(), 2);
     } finally {
       await target.close();

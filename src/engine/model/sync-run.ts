@@ -66,7 +66,8 @@ export interface SyncRun {
 interface Tally {
   read: number;
   identities: number;
-  known: number;
+  /** Identities the target knew before the run; not counted by runs that read by tracking columns. */
+  known?: number;
 }
 
 const noIdentityWarning = 'the identity field is empty; the record was not sent';
@@ -97,7 +98,7 @@ export async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
     await closeLogs(logs);
     throw error;
   });
-  const tally: Tally = { read: 0, identities: 0, known: 0 };
+  const tally: Tally = { read: 0, identities: 0 };
   try {
     const finished =
       target.kind === 'chunked'
@@ -105,7 +106,7 @@ export async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
         : await streamedRun(core, r, target, logs, tally);
     if (!finished) return false;
     await r.log(
-      `read ${tally.read} row(s), ${tally.identities} identit${tally.identities === 1 ? 'y' : 'ies'} (${tally.known} known before); sent ${counts.total}: ` +
+      `read ${tally.read} row(s), ${tally.identities} identit${tally.identities === 1 ? 'y' : 'ies'}${tally.known === undefined ? '' : ` (${tally.known} known before)`}; sent ${counts.total}: ` +
         `${counts.inserted} inserted, ${counts.updated} updated, ${counts.deleted} deleted, ${counts.errors} rejected, ${counts.warnings} warning(s)`,
       counts.errors > 0 ? 'warn' : 'info',
     );
@@ -219,14 +220,16 @@ async function chunkedRun(
 ): Promise<boolean> {
   const { counts } = r;
   const everything = sendsEverything(r);
-  tally.known = await target.begin();
+  const counted = r.tracked?.changed === undefined;
+  const known = await target.begin(counted);
+  if (counted) tally.known = known;
   // From nothing (a first run, a snapshot) the state is built as the records go: no chunk compares.
   // Update mode remembers only the identities it wrote, so only chunks can tell its duplicates.
   const whole =
-    r.only === undefined && r.sync.mode !== 'update' && (tally.known === 0 || r.sync.mode === 'snapshot');
-  const tracked = await changedByTracking(r, tally.known);
+    r.only === undefined && r.sync.mode !== 'update' && (known === 0 || r.sync.mode === 'snapshot');
+  const tracked = await changedByTracking(r, known);
   const compared =
-    whole || everything || tracked ? undefined : await compareInDatabases(core, r, target, tally.known);
+    whole || everything || tracked ? undefined : await compareInDatabases(core, r, target, known);
   const chunks = modelChunks(core, r, target, logs, tally, tracked ?? compared?.subset);
   const outcomes = whole ? target.sendWhole(chunks) : sendEach(target, chunks, everything);
   for await (const outcome of outcomes) {

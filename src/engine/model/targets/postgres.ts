@@ -268,10 +268,10 @@ class PostgresModelTarget implements ChunkedModelTarget {
     return queryFailed(error, [this.#config.password]);
   }
 
-  async begin(): Promise<number> {
+  async begin(count = true): Promise<number> {
     try {
       const { rows } = await this.#client.query<{ n: number }>(
-        `select count(*)::int as n from ${this.#state}`,
+        `select count(*)::int as n from ${count ? this.#state : `(select from ${this.#state} limit 1) s`}`,
       );
       if (this.#request.mode === 'snapshot') {
         await this.#client.query('begin');
