@@ -451,6 +451,65 @@ describe('postgresql writer', () => {
     assert.equal(await writer.readCursor(target), null);
   });
 
+  it("renames a replicate table's first load into place; merges into a table that appeared meanwhile", async () => {
+    const targetOf = (table: string): TableTarget => ({
+      syncId: 'sync-f',
+      schemaId: `public.${table}`,
+      namespace: 'ns_f',
+      table,
+      columns: [
+        col('id', { kind: 'int64' }),
+        col('updated', { kind: 'timestamptz' }),
+        col('v', { kind: 'text' }),
+      ],
+      primaryKey: ['id'],
+      cursorColumn: 'updated',
+    });
+    const stageOid = async (table: string) =>
+      (
+        await db.query(
+          `select c.oid::int as oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'ns_f' and c.relname like '\\_ferry\\_stage\\_${table}%'`,
+        )
+      )[0].oid;
+    const first = await begin(targetOf('firsts'), { mode: 'replicate' });
+    await first.write([
+      ['1', '2024-01-01 00:00:00+00', 'one'],
+      ['2', '2024-01-02 00:00:00+00', 'two'],
+      ['1', '2024-01-03 00:00:00+00', 'one v2'], // the same key again: the greater cursor wins
+    ]);
+    const staged = await stageOid('firsts');
+    const r1 = await first.commit();
+    assert.deepEqual(
+      { loaded: r1.rowsLoaded, inserted: r1.inserted, updated: r1.updated, cursor: r1.cursor },
+      { loaded: 3, inserted: 2, updated: 0, cursor: { value: '2024-01-03 00:00:00+00', pk: ['1'] } },
+    );
+    assert.deepEqual(await writer.readCursor(targetOf('firsts')), r1.cursor);
+    const [table] = await db.query(
+      `select c.oid::int as oid, c.reloptions, c.relpersistence,
+         (select count(*)::int from pg_constraint where conrelid = c.oid and contype = 'p') as keys
+       from pg_class c where c.oid = 'ns_f.firsts'::regclass`,
+    );
+    assert.deepEqual(table, { oid: staged, reloptions: ['fillfactor=90'], relpersistence: 'p', keys: 1 });
+    assert.deepEqual(await db.query('select id::int, v from ns_f.firsts order by id'), [
+      { id: 1, v: 'one v2' },
+      { id: 2, v: 'two' },
+    ]);
+
+    const late = await begin(targetOf('late'), { mode: 'replicate' });
+    await late.write([['1', '2024-01-01 00:00:00+00', 'one']]);
+    await db.query(
+      `create table ns_f.late (id bigint primary key, updated timestamptz, v text); insert into ns_f.late values (99, now(), 'theirs')`,
+    );
+    const r2 = await late.commit();
+    assert.deepEqual([r2.inserted, r2.updated], [1, 0]);
+    assert.deepEqual(await db.query('select id::int, v from ns_f.late order by id'), [
+      { id: 1, v: 'one' },
+      { id: 99, v: 'theirs' },
+    ]);
+    assert.deepEqual(await stagingTables('ns_f'), []);
+  });
+
   it('adds new columns and keeps removed ones (NULL for new rows)', async () => {
     const base: TableTarget = {
       syncId: 's-ev',
