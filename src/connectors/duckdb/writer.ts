@@ -75,6 +75,12 @@ export const STAGE_PREFIX = '_ferry_stage_';
 const STATE_TABLE = '_ferry_state';
 /** Keys per slice of a merge's joins: their hash table of row pointers stays at 8 MiB. */
 const MERGE_SLICE_ROWS = 500_000;
+/** Staged rows per slice of the duplicate-key check: 32 MB holds the grouping of 10M, not of 20M. */
+const GROUP_SLICE_ROWS = 4_000_000;
+
+/** `hash(keys) % slices = i` over `table`'s key columns: the rows of one slice of the keys. */
+const inSlice = (pk: string[], table: string, slices: number, i: number) =>
+  slices === 1 ? 'true' : `hash(${pk.map((k) => `${table}.${k}`).join(', ')}) % ${slices} = ${i}`;
 const ORD = '_ferry_ord';
 const RAW = '_ferry_raw';
 
@@ -587,12 +593,18 @@ class DuckdbLoad implements TableLoad {
     // are ranked (a window keeps each key's rows in memory), the rest is never sorted or copied.
     if (pk.length) {
       const keys = pk.map((k) => `s.${k}`).join(', ');
-      await this.#run(
-        `CREATE OR REPLACE TEMP TABLE _ferry_older AS SELECT s.${ORD} FROM ${this.#stage} s
-         SEMI JOIN (SELECT ${pk.join(', ')} FROM ${this.#stage} GROUP BY ALL HAVING count(*) > 1) d
-           ON ${pk.map((k) => `s.${k} = d.${k}`).join(' AND ')}
-         QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${latestFirst}) > 1`,
-      );
+      // Grouping keys allocates a table of pointers that grows with their number (16 MiB for 20M):
+      // the keys are grouped in slices.
+      const slices = Math.max(1, Math.ceil(loader.rows / GROUP_SLICE_ROWS));
+      await this.#run(`CREATE OR REPLACE TEMP TABLE _ferry_older (${ORD} BIGINT)`);
+      for (let i = 0; i < slices; i++)
+        await this.#run(
+          `INSERT INTO _ferry_older SELECT s.${ORD} FROM ${this.#stage} s
+           SEMI JOIN (SELECT ${pk.join(', ')} FROM ${this.#stage} t WHERE ${inSlice(pk, 't', slices, i)}
+             GROUP BY ALL HAVING count(*) > 1) d
+             ON ${pk.map((k) => `s.${k} = d.${k}`).join(' AND ')}
+           QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${latestFirst}) > 1`,
+        );
     }
     await this.#run(
       pk.length
@@ -646,20 +658,18 @@ class DuckdbLoad implements TableLoad {
       // pool is small: joins on the load's keys run in slices of at most MERGE_SLICE_ROWS keys.
       const slices = Math.max(1, Math.ceil(loader.rows / MERGE_SLICE_ROWS));
       await this.#run(`SET GLOBAL memory_limit = '${MERGE_MEMORY_LIMIT}'`); // back when the commit ends
-      const inSlice = (table: string, i: number) =>
-        slices === 1 ? 'true' : `hash(${pk.map((k) => `${table}.${k}`).join(', ')}) % ${slices} = ${i}`;
       await this.#run(
         `CREATE OR REPLACE TEMP TABLE _ferry_kept AS SELECT ${kept} FROM ${this.#final} t WHERE false`,
       );
       for (let i = 0; i < slices; i++)
         await this.#run(
           `INSERT INTO _ferry_kept SELECT ${kept} FROM ${this.#final} t
-           WHERE ${inSlice('t', i)} AND EXISTS (SELECT 1 FROM _ferry_latest s WHERE ${inSlice('s', i)} AND ${match('t', 's')})`,
+           WHERE ${inSlice(pk, 't', slices, i)} AND EXISTS (SELECT 1 FROM _ferry_latest s WHERE ${inSlice(pk, 's', slices, i)} AND ${match('t', 's')})`,
         );
       updated = Number((await rows(this.#connection, 'SELECT count(*) AS n FROM _ferry_kept'))[0]!.n);
       for (let i = 0; i < slices && updated > 0; i++)
         await this.#run(
-          `DELETE FROM ${this.#final} t USING (SELECT * FROM _ferry_kept k WHERE ${inSlice('k', i)}) k
+          `DELETE FROM ${this.#final} t USING (SELECT * FROM _ferry_kept k WHERE ${inSlice(pk, 'k', slices, i)}) k
            WHERE ${match('t', 'k')}`,
         );
       let total = 0;
@@ -668,7 +678,7 @@ class DuckdbLoad implements TableLoad {
           await this.#run(
             `INSERT INTO ${this.#final} (${[...columns, ...extra].join(', ')})
              SELECT ${[...columns.map((c) => `s.${c}`), ...extra.map((c) => `k.${c}`)].join(', ')} FROM _ferry_latest s
-             ${extra.length ? `LEFT JOIN (SELECT * FROM _ferry_kept k WHERE ${inSlice('k', i)}) k ON ${match('s', 'k')} WHERE ${inSlice('s', i)}` : ''}`,
+             ${extra.length ? `LEFT JOIN (SELECT * FROM _ferry_kept k WHERE ${inSlice(pk, 'k', slices, i)}) k ON ${match('s', 'k')} WHERE ${inSlice(pk, 's', slices, i)}` : ''}`,
           )
         ).rowsChanged;
       inserted = total - updated;
