@@ -7,16 +7,9 @@ import {
   DuckdbStageLoader,
   openDuckdbWriter,
 } from '../../src/connectors/duckdb/writer.ts';
-import type {
-  ColumnSpec,
-  LogicalType,
-  RejectedRow,
-  TableTarget,
-  TableWriter,
-} from '../../src/engine/bulk/contracts.ts';
+import type { RejectedRow, TableTarget, TableWriter } from '../../src/engine/bulk/contracts.ts';
 import { type TempDir, tempDir } from '../support/databases.ts';
-
-const col = (name: string, type: LogicalType): ColumnSpec => ({ source: name, name, type, nullable: true });
+import { col, eventsTarget } from './writer-support.ts';
 
 let counter = 0;
 
@@ -372,19 +365,7 @@ describe('duckdb writer', () => {
   });
 
   it('merges replicate loads, counts inserted/updated, stores the greatest (cursor, pk)', async () => {
-    const target: TableTarget = {
-      syncId: 'sync-r',
-      schemaId: 'events',
-      namespace: 'ns_r',
-      table: 'events',
-      columns: [
-        col('id', { kind: 'int64' }),
-        col('updated', { kind: 'timestamptz' }),
-        col('v', { kind: 'text' }),
-      ],
-      primaryKey: ['id'],
-      cursorColumn: 'updated',
-    };
+    const target = eventsTarget({ syncId: 'sync-r', schemaId: 'events', namespace: 'ns_r', table: 'events' });
     assert.equal(await writer.readCursor(target), null);
     const l1 = await begin(target, { mode: 'replicate' });
     await l1.write([

@@ -4,16 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openParquetWriter } from '../../src/connectors/files/writer.ts';
-import type {
-  ColumnSpec,
-  LogicalType,
-  RejectedRow,
-  TableTarget,
-  TableWriter,
-} from '../../src/engine/bulk/contracts.ts';
+import type { RejectedRow, TableTarget, TableWriter } from '../../src/engine/bulk/contracts.ts';
 import { type TempDir, tempDir } from '../support/databases.ts';
-
-const col = (name: string, type: LogicalType): ColumnSpec => ({ source: name, name, type, nullable: true });
+import { col, eventsTarget } from './writer-support.ts';
 
 let counter = 0;
 
@@ -187,19 +180,7 @@ describe('parquet files writer', () => {
   });
 
   it('merges replicate loads by key with an atomic rename and keeps the cursor in _ferry_state.json', async () => {
-    const target: TableTarget = {
-      syncId: 'sync-r',
-      schemaId: 'events',
-      namespace: 'ns',
-      table: 'events',
-      columns: [
-        col('id', { kind: 'int64' }),
-        col('updated', { kind: 'timestamptz' }),
-        col('v', { kind: 'text' }),
-      ],
-      primaryKey: ['id'],
-      cursorColumn: 'updated',
-    };
+    const target = eventsTarget({ syncId: 'sync-r', schemaId: 'events', namespace: 'ns', table: 'events' });
     assert.equal(await writer.readCursor(target), null);
     const l1 = await begin(target, { mode: 'replicate' });
     await l1.write([

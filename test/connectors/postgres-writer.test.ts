@@ -4,21 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 // The writer module on its own: index.ts also loads the reader, written in parallel.
 import { openPostgresWriter, stagingTableName } from '../../src/connectors/postgres/writer.ts';
-import type {
-  ColumnSpec,
-  LogicalType,
-  RejectedRow,
-  TableTarget,
-  TableWriter,
-} from '../../src/engine/bulk/contracts.ts';
+import type { RejectedRow, TableTarget, TableWriter } from '../../src/engine/bulk/contracts.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
-
-const col = (name: string, type: LogicalType, nullable = true): ColumnSpec => ({
-  source: name,
-  name,
-  type,
-  nullable,
-});
+import { col, eventsTarget } from './writer-support.ts';
 
 let counter = 0;
 const attempt = () => `a${++counter}`;
@@ -371,19 +359,12 @@ describe('postgresql writer', () => {
   });
 
   it('merges replicate loads by key, counts inserted/updated and stores the greatest (cursor, pk)', async () => {
-    const target: TableTarget = {
+    const target = eventsTarget({
       syncId: 'sync-r',
       schemaId: 'public.events',
       namespace: 'ns_r',
       table: 'events',
-      columns: [
-        col('id', { kind: 'int64' }),
-        col('updated', { kind: 'timestamptz' }),
-        col('v', { kind: 'text' }),
-      ],
-      primaryKey: ['id'],
-      cursorColumn: 'updated',
-    };
+    });
     assert.equal(await writer.readCursor(target), null);
     const first = await begin(target, { mode: 'replicate' });
     await first.write([
@@ -452,19 +433,8 @@ describe('postgresql writer', () => {
   });
 
   it("renames a replicate table's first load into place; merges into a table that appeared meanwhile", async () => {
-    const targetOf = (table: string): TableTarget => ({
-      syncId: 'sync-f',
-      schemaId: `public.${table}`,
-      namespace: 'ns_f',
-      table,
-      columns: [
-        col('id', { kind: 'int64' }),
-        col('updated', { kind: 'timestamptz' }),
-        col('v', { kind: 'text' }),
-      ],
-      primaryKey: ['id'],
-      cursorColumn: 'updated',
-    });
+    const targetOf = (table: string) =>
+      eventsTarget({ syncId: 'sync-f', schemaId: `public.${table}`, namespace: 'ns_f', table });
     const stageOid = async (table: string) =>
       (
         await db.query(
