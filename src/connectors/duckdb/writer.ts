@@ -272,12 +272,11 @@ const INDEXED_MEMORY_LIMIT = '256MB';
 async function loadMemoryLimit(instance: DuckDBInstance): Promise<string> {
   const connection = await instance.connect();
   try {
-    const [found] = (
-      await connection.runAndReadAll(
-        `SELECT (SELECT count(*) FROM duckdb_indexes()) + (SELECT count(*) FROM duckdb_constraints()
-           WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')) AS n`,
-      )
-    ).getRowObjectsJson();
+    const [found] = await rows(
+      connection,
+      `SELECT (SELECT count(*) FROM duckdb_indexes()) + (SELECT count(*) FROM duckdb_constraints()
+         WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')) AS n`,
+    );
     if (Number(found!.n) === 0) return loadOptions.memory_limit;
     await connection.run(`SET GLOBAL memory_limit = '${INDEXED_MEMORY_LIMIT}'`);
     return INDEXED_MEMORY_LIMIT;
