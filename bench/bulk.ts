@@ -4,7 +4,8 @@
  * Prepares its own data (PostgreSQL with generate_series, MariaDB with the Sequence engine), then, on
  * that same data and in one run:
  *   1. PostgreSQL → PostgreSQL snapshot: `psql COPY TO STDOUT | psql COPY FROM STDIN` vs Ferry.
- *   2. Replicate on `updated_at`: a full first run, 1% of rows updated, the incremental run.
+ *   2. Replicate on `updated_at`: a full first run, 1% of rows updated, the incremental run; then,
+ *      with the snapshot of step 1, psql merges the same changed rows into its destination (the floor).
  *   3. MariaDB → PostgreSQL: pgloader vs Ferry.
  *   4. PostgreSQL → DuckDB file (Ferry only).
  *   5. The snapshot again at 1M rows, to compare Ferry's peak RSS (VmHWM) at 1M and at N rows.
@@ -37,6 +38,7 @@ import {
   machineFacts,
   parseArgs,
   peakRssMb,
+  psqlStatementSeconds,
   resetPeakRss,
   runShell,
   sleep,
@@ -344,6 +346,8 @@ interface Context {
   store: 'postgres' | 'embedded';
   /** Seconds of Ferry's full PG→PG snapshot of `t`, the reference of the incremental run. */
   fullSnapshotSeconds?: number;
+  /** The destination of that snapshot, kept for psql's merge of the replicate run's changed rows. */
+  snapshotDestination?: TestDatabase<PgTestConfig>;
   pipeRowsPerSecond?: number;
 }
 
@@ -353,8 +357,8 @@ async function freshPg(cleanup: Cleanup): Promise<TestDatabase<PgTestConfig>> {
   return db;
 }
 
-const psql = (db: TestDatabase<PgTestConfig>, sql: string) =>
-  `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}' -c '${sql}'`;
+const psql = (db: TestDatabase<PgTestConfig>, ...commands: string[]) =>
+  `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}' ${commands.map((sql) => `-c '${sql}'`).join(' ')}`;
 
 async function pipeBaseline(ctx: Context): Promise<void> {
   const dst = await freshPg(ctx.cleanup);
@@ -391,7 +395,10 @@ async function ferryPgSnapshot(ctx: Context, table: 't' | 't_small', rows: numbe
     log(`${label}: running`);
     const run = await runBulkSync(h, syncId);
     const ok = run.status === 'completed';
-    if (table === 't' && ok) ctx.fullSnapshotSeconds = run.seconds;
+    if (table === 't' && ok) {
+      ctx.fullSnapshotSeconds = run.seconds;
+      ctx.snapshotDestination = dst;
+    }
     ctx.results.push({
       scenario: label,
       rows,
@@ -407,7 +414,53 @@ async function ferryPgSnapshot(ctx: Context, table: 't' | 't_small', rows: numbe
       check: ok ? checkCount(await pgCount(dst, `bench.${table}`).catch(() => undefined), rows) : failed(run),
     });
   });
+  if (ctx.snapshotDestination !== dst) await dst.drop();
+}
+
+/**
+ * What PostgreSQL alone takes for the incremental run's change, the floor under it: psql copies the
+ * source rows after the snapshot destination's greatest `updated_at` into a temporary table and
+ * merges them into that (cold) copy of `t` with one INSERT ... ON CONFLICT. The time is the sum of
+ * the statements' times (`\\timing`), without the start of the psql processes.
+ */
+async function psqlMergeFloor(ctx: Context, changed: number): Promise<void> {
+  const dst = ctx.snapshotDestination;
+  if (!dst || !ctx.fullSnapshotSeconds) return;
+  log('replicate: psql merge of the same changed rows (the floor)');
+  const [{ m }] = (await dst.query('select max(updated_at)::text as m from bench.t')) as [{ m: string }];
+  const columns = (
+    await dst.query<{ c: string }>(
+      `select column_name as c from information_schema.columns
+       where table_schema = 'bench' and table_name = 't' order by ordinal_position`,
+    )
+  ).map((row) => row.c);
+  const list = columns.join(', ');
+  const updates = columns
+    .filter((c) => c !== 'id')
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  const result = await runShell(
+    `${psql(ctx.pgSource, `COPY (select ${list} from t where updated_at > $$${m}$$::timestamptz) TO STDOUT`)} | ` +
+      psql(
+        dst,
+        '\\timing on',
+        'create temp table stage (like bench.t)',
+        `\\copy stage (${list}) from pstdin`,
+        `insert into bench.t (${list}) select ${list} from stage on conflict (id) do update set ${updates}`,
+      ),
+  );
+  if (result.code !== 0) throw new Error(`psql merge exited ${result.code}: ${result.stderr.slice(-1000)}`);
+  const seconds = psqlStatementSeconds(result.stdout);
+  const moved = await pgCount(dst, 'bench.t', `where updated_at > '${m}'::timestamptz`);
+  ctx.results.push({
+    scenario: 'PG→PG psql merge of the same 1%, statements only (floor)',
+    rows: changed,
+    seconds,
+    ratio: `${((seconds / ctx.fullSnapshotSeconds) * 100).toFixed(1)}% of snapshot time`,
+    check: moved === changed ? 'ok' : `MISMATCH: ${moved} rows merged`,
+  });
   await dst.drop();
+  ctx.snapshotDestination = undefined;
 }
 
 async function ferryReplicate(ctx: Context): Promise<void> {
@@ -477,6 +530,7 @@ async function ferryReplicate(ctx: Context): Promise<void> {
       rssAtStartMb: incremental.rssAtStartMb,
       check,
     });
+    await psqlMergeFloor(ctx, changed);
   });
   await dst.drop();
 }

@@ -7,7 +7,10 @@
  *   2. Ferry: a model (`select * from people`) synced updateOrCreate into an identical target table.
  *   3. 1% of the source rows changed (their `updated_at` too), and the same sync again: only the
  *      changes travel. The model tracks `updated_at` (indexed in the source), so this run reads just
- *      the rows at or after the first run's greatest value.
+ *      the rows at or after the first run's greatest value. With the baseline, psql then upserts the
+ *      same changed rows into its own table the same way (COPY of the rows after its greatest
+ *      `updated_at` + INSERT ... ON CONFLICT): what PostgreSQL alone takes for the change, the floor
+ *      under Ferry's second run, printed as a share of Ferry's first run like the target.
  *   4. The model's tracking column dropped, another 1% changed, the sync again: every row is compared
  *      by content hash in the databases.
  *   5. The model into a local HTTP API (batches of 1000 records): records per second.
@@ -36,6 +39,7 @@ import {
   machineFacts,
   parseArgs,
   peakRssMb,
+  psqlStatementSeconds,
   resetPeakRss,
   runShell,
   sleep,
@@ -83,6 +87,30 @@ async function freshPg(cleanup: Cleanup): Promise<TestDatabase<PgTestConfig>> {
 async function count(db: TestDatabase<PgTestConfig>, table: string): Promise<number> {
   const [row] = await db.query<{ n: string }>(`select count(*) as n from ${table}`);
   return Number(row!.n);
+}
+
+/**
+ * The baseline: `psql COPY (rows) TO STDOUT | psql \\copy` into a temporary table, then one
+ * `INSERT ... ON CONFLICT (id) DO UPDATE` from it into `baseline`. Throws when psql fails.
+ * `statementSeconds` leaves out the start of the psql processes and their connections: the sum of
+ * the target's statement times (`\\timing`; its `\\copy` lasts as long as the source's COPY).
+ */
+async function psqlUpsert(
+  source: TestDatabase<PgTestConfig>,
+  target: TestDatabase<PgTestConfig>,
+  rows: string,
+) {
+  const psql = (db: TestDatabase<PgTestConfig>) => `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}'`;
+  const updates = COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  const result = await runShell(
+    `${psql(source)} -c 'COPY ${rows} TO STDOUT' | ${psql(target)} -c '\\timing on' -c 'create temp table stage (like baseline)' ` +
+      `-c '\\copy stage from pstdin' -c 'insert into baseline select * from stage on conflict (id) do update set ${updates}'`,
+  );
+  if (result.code !== 0)
+    throw new Error(`psql baseline exited ${result.code}: ${result.stderr.slice(-1000)}`);
+  return { ...result, statementSeconds: psqlStatementSeconds(result.stdout) };
 }
 
 /** Starts a run and polls it until terminal; the time is from the start request to the terminal answer. */
@@ -221,16 +249,7 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
     let baselineSeconds: number | undefined;
     if (runs('baseline')) {
       log('baseline: psql COPY | psql \\copy + INSERT ... ON CONFLICT');
-      const psql = (db: TestDatabase<PgTestConfig>) => `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}'`;
-      const updates = COLUMNS.slice(1)
-        .map((c) => `${c} = excluded.${c}`)
-        .join(', ');
-      const baseline = await runShell(
-        `${psql(source)} -c 'COPY people TO STDOUT' | ${psql(target)} -c 'create temp table stage (like baseline)' ` +
-          `-c '\\copy stage from pstdin' -c 'insert into baseline select * from stage on conflict (id) do update set ${updates}'`,
-      );
-      if (baseline.code !== 0)
-        throw new Error(`psql baseline exited ${baseline.code}: ${baseline.stderr.slice(-1000)}`);
+      const baseline = await psqlUpsert(source, target, 'people');
       const baselineCount = await count(target, 'baseline');
       results.push({
         scenario: 'PG→PG upsert: psql COPY + INSERT ON CONFLICT (baseline)',
@@ -294,8 +313,35 @@ export async function runModelBenchmark(argv: string[]): Promise<number> {
                 ? 'ok'
                 : `MISMATCH: sent ${again.execution.counts.total}, updated ${updated!.n}`,
           });
+          return changed;
         };
-        await changedRun('second run after 1% changed (tracking updated_at)', 0, ', updated_at = now()');
+        const changed = await changedRun(
+          'second run after 1% changed (tracking updated_at)',
+          0,
+          ', updated_at = now()',
+        );
+        if (baselineSeconds !== undefined) {
+          log('baseline: psql upsert of the same changed rows (the floor)');
+          const [{ m }] = (await target.query('select max(updated_at)::text as m from baseline')) as [
+            { m: string },
+          ];
+          const floor = await psqlUpsert(
+            source,
+            target,
+            `(select ${COLUMNS.join(', ')} from people where updated_at > $$${m}$$::timestamptz)`,
+          );
+          const [updated] = await target.query<{ n: string }>(
+            'select count(*) as n from baseline where id % 100 = 0 and score = (id * 7) % 1000 + 1',
+          );
+          results.push({
+            scenario: 'PG→PG psql upsert of the same 1%, statements only (floor of the 2nd run)',
+            rows: changed,
+            seconds: floor.statementSeconds,
+            perSecond: changed / floor.statementSeconds,
+            target: `${((100 * floor.statementSeconds) / first.seconds).toFixed(1)}% of Ferry's first`,
+            check: Number(updated!.n) === changed ? 'ok' : `MISMATCH: updated ${updated!.n}`,
+          });
+        }
         await api(ferry, 'PUT', `/api/models/${modelId}`, { ...modelBody(sourceId), tracking_columns: [] });
         await changedRun('third run after another 1% changed (content hashes)', 1, '');
       });

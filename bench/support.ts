@@ -74,6 +74,10 @@ export function runShell(command: string, env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** The sum of the `Time: N ms` lines that psql prints under `\\timing on`, in seconds. */
+export const psqlStatementSeconds = (stdout: string): number =>
+  [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].reduce((sum, m) => sum + Number(m[1]), 0) / 1000;
+
 export const which = async (binary: string): Promise<string | undefined> => {
   const result = await runShell(`command -v ${binary}`);
   return result.code === 0 ? result.stdout.trim() : undefined;
