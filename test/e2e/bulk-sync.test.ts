@@ -84,7 +84,9 @@ describe('bulk syncs end to end', () => {
       create table events (id int primary key, kind text not null, at timestamptz not null);
       insert into events select g, 'k' || (g % 7), timestamp '2024-01-01' + (g / 100) * interval '1 hour' from generate_series(1, 5000) g;
       create table modes (id int primary key, v text, updated_at timestamptz not null);
-      insert into modes select g, 'v' || g, '2024-01-01' from generate_series(1, 5) g;`,
+      insert into modes select g, 'v' || g, '2024-01-01' from generate_series(1, 5) g;
+      create table evolving (id int primary key, gone text, updated_at timestamptz not null);
+      insert into evolving values (1, 'a', '2024-01-01'), (2, 'b', '2024-01-02');`,
     );
     sourceId = (
       await sdk.connections.create({ name: 'src', type: 'postgresql', configuration: source.config })
@@ -186,6 +188,39 @@ describe('bulk syncs end to end', () => {
     assert.deepEqual(
       await snapshotOf(destination.url, 'replica."Mixed"'),
       await snapshotOf(source.url, 'public."Mixed"'),
+    );
+  });
+
+  it('follows columns added and dropped at the source between runs, without a schema refresh', async () => {
+    const sync = (
+      await sdk.bulkSync.create({
+        name: 'pg evolving',
+        source_connection_id: sourceId,
+        destination_connection_id: destinationId,
+        mode: 'replicate',
+        normalize_names: 'disabled',
+        destination_configuration: { schema: 'evolving' },
+        schedule: { frequency: 'manual' },
+        schemas: [{ id: 'public.evolving', tracking_field: 'updated_at' }] as never,
+      })
+    ).data!;
+    const first = await waitFor(sync.id!, (await sdk.bulkSync.start(sync.id!)).data!.id!);
+    assert.equal(first.status, 'completed', JSON.stringify(first));
+    await query(
+      source.url,
+      `alter table evolving add column added numeric(38,10), drop column gone;
+       insert into evolving (id, added, updated_at) values (3, 1.0000000001, '2024-01-03')`,
+    );
+    const second = await waitFor(sync.id!, (await sdk.bulkSync.start(sync.id!)).data!.id!);
+    assert.equal(second.status, 'completed', JSON.stringify(second));
+    assert.deepEqual(
+      await query(destination.url, 'select id, gone, added::text from evolving.evolving order by id'),
+      [
+        { id: 1, gone: 'a', added: null },
+        { id: 2, gone: 'b', added: null },
+        { id: 3, gone: null, added: '1.0000000001' },
+      ],
+      'the new column is loaded; the dropped one is kept, NULL in new rows',
     );
   });
 

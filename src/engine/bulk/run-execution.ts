@@ -16,7 +16,6 @@ import {
   type BulkSyncSchemaRow,
   bulkSyncSchemas,
   bulkSyncs,
-  connectionSchemaCaches,
   executions,
   schemaExecutions,
 } from '../../store/schema.ts';
@@ -73,7 +72,14 @@ export async function runBulkExecution(
       .from(schemaExecutions)
       .where(eq(schemaExecutions.executionId, executionId));
     const schemaRows = await db.select().from(bulkSyncSchemas).where(eq(bulkSyncSchemas.syncId, sync.id));
-    const sourceSchemas = await introspect(core, sync.sourceConnectionId);
+    const pending = children.filter(
+      (child) => !['completed', 'completed_with_errors', 'canceled'].includes(child.status),
+    );
+    const sourceSchemas = await introspect(
+      core,
+      sync.sourceConnectionId,
+      pending.map((child) => child.schemaId),
+    );
     reader = await openTableReader(core, sync.sourceConnectionId);
     const opened = await openTableWriter(core, sync.destinationConnectionId);
     writer = opened.writer;
@@ -82,9 +88,6 @@ export async function runBulkExecution(
       `execution started (${claimed.isTest ? 'test' : claimed.isResync ? (claimed.resyncMode ?? 'refetch') : sync.mode}, attempt ${claimed.attempt}): ${children.length} table(s); trace ${claimed.traceId}`,
     );
 
-    const pending = children.filter(
-      (child) => !['completed', 'completed_with_errors', 'canceled'].includes(child.status),
-    );
     const limit = Math.max(1, sync.concurrencyLimit);
     const queue = [...pending];
     const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
@@ -422,14 +425,20 @@ function columnsOf(schema: SchemaInfo, selection: BulkSyncSchemaRow, normalizeNa
   });
 }
 
-async function introspect(core: Core, connectionId: string): Promise<SchemaInfo[]> {
-  const [cache] = await core.store.db
-    .select()
-    .from(connectionSchemaCaches)
-    .where(eq(connectionSchemaCaches.connectionId, connectionId));
-  if (cache?.refreshFinishedAt && cache.schemas.every((s) => s.fields.every((f) => f.logicalType)))
-    return cache.schemas;
-  return openConnectorById(core, connectionId, (connector) => connector.listSchemas());
+/**
+ * The source's current shape of the run's tables, read from the source itself rather than the
+ * connection's schema cache: a column added since the cache was filled is loaded (and added to the
+ * destination), and one dropped is no longer read.
+ */
+async function introspect(core: Core, connectionId: string, schemaIds: string[]): Promise<SchemaInfo[]> {
+  return openConnectorById(core, connectionId, async (connector) => {
+    const found: SchemaInfo[] = [];
+    for (const schemaId of schemaIds) {
+      const schema = await connector.getSchema(schemaId);
+      if (schema) found.push(schema);
+    }
+    return found;
+  });
 }
 
 /** Polls the execution: cancel requests abort the run or one table; each poll is also the heartbeat. */
