@@ -83,9 +83,7 @@ export async function createBulkSync(core: Core, actor: Actor, input: BulkSyncIn
   const normalizeNames = input.normalizeNames ?? 'enabled';
   const available = await listSchemas(core, scoped, input.sourceConnectionId);
   const selections = input.schemas ?? available.map((schema) => ({ id: schema.id }));
-  const schemaRows = selections.map((selection, index) =>
-    schemaRow(available, selection, { mode, normalizeNames }, `schemas.${index}`),
-  );
+  const schemaRows = schemaRowsOf(available, selections, { mode, normalizeNames });
   return core.store.db.transaction(async (tx) => {
     const [sync] = await tx
       .insert(bulkSyncs)
@@ -127,9 +125,7 @@ export async function updateBulkSync(
   const schemaRows = input.schemas
     ? await (async () => {
         const available = await listSchemas(core, actor, input.sourceConnectionId);
-        return input.schemas!.map((selection, index) =>
-          schemaRow(available, selection, { mode, normalizeNames }, `schemas.${index}`),
-        );
+        return schemaRowsOf(available, input.schemas!, { mode, normalizeNames });
       })()
     : undefined;
   return core.store.db.transaction(async (tx) => {
@@ -372,6 +368,28 @@ async function checkEndpoints(
 }
 
 /** Checks one table selection against the source's introspection and turns it into a row. */
+/** The rows of a sync's whole selection; a table may be listed once. */
+function schemaRowsOf(
+  available: SchemaInfo[],
+  selections: SchemaSelection[],
+  sync: { mode: string; normalizeNames: string },
+): Omit<BulkSyncSchemaRow, 'syncId'>[] {
+  const rows = selections.map((selection, index) =>
+    schemaRow(available, selection, sync, `schemas.${index}`),
+  );
+  rows.forEach((row, index) => {
+    const first = rows.findIndex((other) => other.schemaId === row.schemaId);
+    if (first !== index) {
+      throw new FerryError(
+        'validation_failed',
+        `schemas.${index}.id: table "${row.schemaId}" is already listed at schemas.${first}`,
+        { field: `schemas.${index}.id` },
+      );
+    }
+  });
+  return rows;
+}
+
 function schemaRow(
   available: SchemaInfo[],
   selection: SchemaSelection,

@@ -417,6 +417,7 @@ describe('bulk syncs end to end', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ ...base, source_connection_id: '00000000-0000-0000-0000-000000000000' }, 'source_connection_id'],
       [{ ...base, schemas: ['public.nope'] }, 'schemas.0.id'],
+      [{ ...base, schemas: ['public.events', 'public.modes', 'public.events'] }, 'schemas.2.id'],
       [{ ...base, schemas: [{ id: 'public.events', tracking_field: 'nope' }] }, 'schemas.0.tracking_field'],
       [{ ...base, schedule: { frequency: 'sometimes' } }, 'schedule.frequency'],
       [
