@@ -222,6 +222,10 @@ export async function updateBulkSyncSchemas(
     };
     return schemaRow(available, merged, sync, `schemas.${index}`);
   });
+  const untouched = existing.filter((row) => !rows.some((r) => r.schemaId === row.schemaId));
+  checkOutputNames([...rows, ...untouched], (index) =>
+    index < rows.length ? `schemas.${index}` : undefined,
+  );
   await core.store.db.transaction(async (tx) => {
     for (const row of rows) {
       await tx
@@ -387,7 +391,34 @@ function schemaRowsOf(
       );
     }
   });
+  checkOutputNames(rows, (index) => `schemas.${index}`);
   return rows;
+}
+
+/**
+ * Two enabled tables of a sync may not load into the same destination table: the second load would
+ * replace the first one's rows while both runs report success. `at` names the field of row `index`.
+ */
+function checkOutputNames(
+  rows: Pick<BulkSyncSchemaRow, 'schemaId' | 'enabled' | 'outputName'>[],
+  at: (index: number) => string | undefined,
+): void {
+  rows.forEach((row, index) => {
+    const field = at(index);
+    if (!field || !row.enabled) return;
+    // Reported at the later of two listed rows; rows without a field (kept as they are) come first.
+    const other = rows.find(
+      (o, i) =>
+        (i < index || at(i) === undefined) && i !== index && o.enabled && o.outputName === row.outputName,
+    );
+    if (other) {
+      throw new FerryError(
+        'validation_failed',
+        `${field}.user_output_name: table "${row.schemaId}" would load into "${row.outputName}", as table "${other.schemaId}" does`,
+        { field: `${field}.user_output_name` },
+      );
+    }
+  });
 }
 
 function schemaRow(
@@ -414,6 +445,11 @@ function schemaRow(
   for (const [i, f] of (selection.filters ?? []).entries()) {
     checkField(f.field_id, `${field}.filters.${i}.field_id`);
     parseFilter(f, `${field}.filters.${i}`);
+  }
+  if (selection.userOutputName !== undefined && selection.userOutputName.trim() === '') {
+    throw new FerryError('validation_failed', `${field}.user_output_name: must not be empty`, {
+      field: `${field}.user_output_name`,
+    });
   }
   checkField(selection.trackingField, `${field}.tracking_field`);
   checkField(selection.partitionKey, `${field}.partition_key`);

@@ -418,6 +418,11 @@ describe('bulk syncs end to end', () => {
       [{ ...base, source_connection_id: '00000000-0000-0000-0000-000000000000' }, 'source_connection_id'],
       [{ ...base, schemas: ['public.nope'] }, 'schemas.0.id'],
       [{ ...base, schemas: ['public.events', 'public.modes', 'public.events'] }, 'schemas.2.id'],
+      [
+        { ...base, schemas: ['public.events', { id: 'public.modes', user_output_name: 'events' }] },
+        'schemas.1.user_output_name',
+      ],
+      [{ ...base, schemas: [{ id: 'public.events', user_output_name: ' ' }] }, 'schemas.0.user_output_name'],
       [{ ...base, schemas: [{ id: 'public.events', tracking_field: 'nope' }] }, 'schemas.0.tracking_field'],
       [{ ...base, schedule: { frequency: 'sometimes' } }, 'schedule.frequency'],
       [
@@ -446,6 +451,16 @@ describe('bulk syncs end to end', () => {
     }
     assert.equal((await sdk.bulkSync.list()).data!.length, before);
     const sync = (await sdk.bulkSync.list()).data![0]!;
+    // Renaming one table onto another enabled one, through PUT of one table, is refused too.
+    const snapshot = (await sdk.bulkSync.list()).data!.find((s) => s.name === 'pg snapshot')!;
+    const clash = await http(ferry.url, 'PUT', `/api/bulk/syncs/${snapshot.id}/schemas/public.events`, {
+      key: ferry.adminKey,
+      body: { user_output_name: 'Mixed' },
+    });
+    assert.equal(clash.status, 422, JSON.stringify(clash.body));
+    assert.equal(clash.body.metadata.field, 'schemas.0.user_output_name');
+    const events = (await sdk.bulkSync.schemas.get(snapshot.id!, 'public.events')).data!;
+    assert.equal(events.output_name, 'events');
     const overLimit = await http(ferry.url, 'GET', `/api/bulk/syncs/${sync.id}/executions?limit=101`, {
       key: ferry.adminKey,
     });
