@@ -281,6 +281,8 @@ export interface SyncStatus {
   syncId: string;
   current: ExecutionDetail | undefined;
   last: ExecutionDetail | undefined;
+  /** The most recent run of each enabled table, whichever execution (a partial one too) it was in. */
+  tables: SchemaExecutionRow[];
   nextExecutionTime: Date | null;
 }
 
@@ -301,7 +303,30 @@ export async function bulkSyncStatus(core: Core, actor: Actor, syncId: string): 
     ...(await listBulkSyncSchedules(core, actor, syncId)).map((s) => s.schedule),
   ] as unknown as Schedule[];
   const next = sync.active ? await nextExecutionTime(core, syncId, schedules) : null;
-  return { syncId, current, last: previous, nextExecutionTime: next };
+  return {
+    syncId,
+    current,
+    last: previous,
+    tables: await latestTableRuns(core, syncId),
+    nextExecutionTime: next,
+  };
+}
+
+async function latestTableRuns(core: Core, syncId: string): Promise<SchemaExecutionRow[]> {
+  const rows = await core.store.db
+    .selectDistinctOn([schemaExecutions.schemaId], { table: schemaExecutions })
+    .from(schemaExecutions)
+    .innerJoin(executions, eq(executions.id, schemaExecutions.executionId))
+    .innerJoin(
+      bulkSyncSchemas,
+      and(
+        eq(bulkSyncSchemas.syncId, executions.syncId),
+        eq(bulkSyncSchemas.schemaId, schemaExecutions.schemaId),
+      ),
+    )
+    .where(and(eq(executions.syncId, syncId), eq(bulkSyncSchemas.enabled, true)))
+    .orderBy(asc(schemaExecutions.schemaId), desc(executions.createdAt), desc(executions.id));
+  return rows.map((row) => row.table);
 }
 
 /** `GET /api/bulk/syncs/status`: `all` or `active` win over `sync_id`s. */

@@ -405,6 +405,34 @@ describe('bulk syncs end to end', () => {
     assert.equal(status[0]!.status, 'completed');
   });
 
+  it('status lists the most recent run of every enabled table, also after a partial run', async () => {
+    const sync = (
+      await sdk.bulkSync.create({
+        name: 'partial status',
+        source_connection_id: sourceId,
+        destination_connection_id: destinationId,
+        destination_configuration: { schema: 'partial' },
+        schedule: { frequency: 'manual' },
+        schemas: ['public.modes', 'public.evolving'] as never,
+      })
+    ).data!;
+    const full = await waitFor(sync.id!, (await sdk.bulkSync.start(sync.id!)).data!.id!);
+    assert.equal(full.status, 'completed', JSON.stringify(full));
+    const partial = await waitFor(
+      sync.id!,
+      (await sdk.bulkSync.start(sync.id!, { schemas: ['public.modes'] })).data!.id!,
+    );
+    assert.equal(partial.status, 'completed', JSON.stringify(partial));
+    const [status] = (await sdk.bulkSync.executions.listStatus({ sync_id: [sync.id!] })).data!;
+    assert.deepEqual(
+      status!.schemas!.map((t) => [t.schema, t.execution_id, t.status]),
+      [
+        ['public.evolving', full.id, 'completed'],
+        ['public.modes', partial.id, 'completed'],
+      ],
+    );
+  });
+
   it('refuses bad input with the field at fault and creates nothing', async () => {
     const before = (await sdk.bulkSync.list()).data!.length;
     const base = {

@@ -102,7 +102,7 @@ export const bulkExecutionStatusItemOut = (s: SyncStatus) => {
     sync_id: s.syncId,
     status: latest ? (bulkStatusWord[latest.status] as 'created') : undefined,
     nextExecutionTime: iso(s.nextExecutionTime),
-    schemas: (latest?.schemas ?? []).map((schema) => ({
+    schemas: s.tables.map((schema) => ({
       schema: schema.schemaId,
       execution_id: schema.executionId,
       status: schemaStatusWord[schema.status],
