@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { mcpHttpHandler } from '../mcp/http.ts';
@@ -18,6 +18,24 @@ import { metricsRoutes } from './metrics.ts';
 import { operationRoutes } from './operations.ts';
 import { createRouter } from './validation.ts';
 import { webRoutes } from './web.ts';
+
+/**
+ * A request that says its body is JSON but sends none (`curl -X POST -H 'Content-Type:
+ * application/json'`, a start or cancel without options) has no body, rather than malformed JSON:
+ * routes whose body is optional take it as absent, the others name the missing fields.
+ */
+const emptyJsonIsNoBody: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header('content-type');
+  const length = c.req.header('content-length');
+  const bodiless =
+    length === '0' || (length === undefined && c.req.header('transfer-encoding') === undefined);
+  if (type && /json/i.test(type) && bodiless && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete('content-type');
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, signal: c.req.raw.signal });
+  }
+  await next();
+};
 
 export function createHttpApp(core: Core): HttpApp {
   const app = createRouter();
@@ -38,6 +56,7 @@ export function createHttpApp(core: Core): HttpApp {
     );
   });
   app.use('*', bodyLimit({ maxSize: 10 * 1024 * 1024 }));
+  app.use('*', emptyJsonIsNoBody);
   operationRoutes(app);
   metricsRoutes(app, core);
   downloadRoutes(app);

@@ -403,6 +403,13 @@ describe('bulk syncs end to end', () => {
     const status = (await sdk.bulkSync.executions.listStatus({ sync_id: [sync.id!] })).data!;
     assert.equal(status[0]!.sync_id, sync.id);
     assert.equal(status[0]!.status, 'completed');
+    // A start that says JSON but sends no body has no options (it is not malformed JSON).
+    const bare = await http(ferry.url, 'POST', `/api/bulk/syncs/${sync.id}/executions`, {
+      key: ferry.adminKey,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(bare.status, 200, JSON.stringify(bare.body));
+    assert.equal((await waitFor(sync.id!, bare.body.data.id)).status, 'completed');
   });
 
   it('status lists the most recent run of every enabled table, also after a partial run', async () => {
