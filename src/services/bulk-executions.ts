@@ -52,7 +52,8 @@ export async function startBulkExecution(core: Core, actor: Actor, syncId: strin
     .from(bulkSyncSchemas)
     .where(and(eq(bulkSyncSchemas.syncId, syncId), eq(bulkSyncSchemas.enabled, true)))
     .orderBy(asc(bulkSyncSchemas.schemaId));
-  const selected = options.schemas?.length ? options.schemas : enabled.map((s) => s.schemaId);
+  // A table named twice runs once (each table has one child execution per run).
+  const selected = options.schemas?.length ? [...new Set(options.schemas)] : enabled.map((s) => s.schemaId);
   selected.forEach((schemaId, index) => {
     if (!enabled.some((s) => s.schemaId === schemaId)) {
       throw new FerryError(

@@ -427,9 +427,14 @@ describe('bulk syncs end to end', () => {
     assert.equal(full.status, 'completed', JSON.stringify(full));
     const partial = await waitFor(
       sync.id!,
-      (await sdk.bulkSync.start(sync.id!, { schemas: ['public.modes'] })).data!.id!,
+      (await sdk.bulkSync.start(sync.id!, { schemas: ['public.modes', 'public.modes'] })).data!.id!,
     );
     assert.equal(partial.status, 'completed', JSON.stringify(partial));
+    assert.deepEqual(
+      partial.schemas!.map((t) => t.schema),
+      ['public.modes'],
+      'a table named twice runs once',
+    );
     const [status] = (await sdk.bulkSync.executions.listStatus({ sync_id: [sync.id!] })).data!;
     assert.deepEqual(
       status!.schemas!.map((t) => [t.schema, t.execution_id, t.status]),
