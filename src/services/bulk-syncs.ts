@@ -15,6 +15,7 @@ import {
   bulkSyncs,
   connections,
 } from '../store/schema.ts';
+import { activeExecution, cancelBulkExecution } from './bulk-executions.ts';
 import { listSchemas, refreshSchemaCache } from './connections.ts';
 import { type Actor, type Core, targetOrganization } from './context.ts';
 
@@ -158,6 +159,15 @@ export async function updateBulkSync(
 
 export async function deleteBulkSync(core: Core, actor: Actor, id: string): Promise<void> {
   await getBulkSync(core, actor, id);
+  // A run in flight is canceled with its sync: it would otherwise go on loading the destination of a
+  // sync that no longer exists (runs are kept, and watched, apart from their sync).
+  const active = await activeExecution(core, id);
+  if (active) {
+    await cancelBulkExecution(core, actor, id, active.id).catch((error: unknown) => {
+      // It ended meanwhile: nothing left to stop.
+      if (!(error instanceof FerryError && error.code === 'conflict')) throw error;
+    });
+  }
   await core.store.db.delete(bulkSyncs).where(eq(bulkSyncs.id, id));
 }
 

@@ -99,6 +99,36 @@ describe('bulk sync faults', () => {
     }
   });
 
+  it('deleting a sync cancels its run in flight, which then loads nothing', async () => {
+    // Info level: the run's end is only visible in the process log once its sync is gone.
+    const ferry = await startFerry({ env: { FERRY_LOG_LEVEL: 'info' } });
+    try {
+      const { call, syncId } = await setUp(ferry, 'deleted', ['public.big']);
+      const run = await call('POST', `/api/bulk/syncs/${syncId}/executions`);
+      await until(
+        () => call('GET', `/api/bulk/syncs/${syncId}/executions/${run.id}`),
+        (e) => e.status === 'running',
+        'running',
+      );
+      const deleted = await http(ferry.url, 'DELETE', `/api/bulk/syncs/${syncId}`, { key: ferry.adminKey });
+      assert.equal(deleted.status, 204);
+      const ended = await until(
+        async () =>
+          ferry
+            .stderr()
+            .split('\n')
+            .filter((line) => line.includes(run.id) && line.includes('"execution ended"')),
+        (lines) => lines.length > 0,
+        'the run to end',
+      );
+      assert.match(ended[0]!, /"status":"canceled"/);
+      const [exists] = await sql(destination.url, `select to_regclass('deleted.big') is not null as present`);
+      assert.equal(exists.present, false, 'the run of the deleted sync wrote nothing');
+    } finally {
+      await ferry.stop();
+    }
+  });
+
   it('cancels one table of a run: the others complete, the canceled table is untouched', async () => {
     const ferry = await startFerry();
     try {
