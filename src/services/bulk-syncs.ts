@@ -129,6 +129,7 @@ export async function updateBulkSync(
         return schemaRowsOf(available, input.schemas!, { mode, normalizeNames });
       })()
     : undefined;
+  if (!schemaRows && mode === 'replicate') await checkReplicable(core, actor, id, input.sourceConnectionId);
   return core.store.db.transaction(async (tx) => {
     const [sync] = await tx
       .update(bulkSyncs)
@@ -155,6 +156,25 @@ export async function updateBulkSync(
     }
     return sync!;
   });
+}
+
+/** A sync turned to replicate, its selection kept, still needs a primary key on every enabled table. */
+async function checkReplicable(core: Core, actor: Actor, syncId: string, sourceId: string): Promise<void> {
+  const available = await listSchemas(core, actor, sourceId);
+  const kept = await core.store.db
+    .select({ schemaId: bulkSyncSchemas.schemaId })
+    .from(bulkSyncSchemas)
+    .where(and(eq(bulkSyncSchemas.syncId, syncId), eq(bulkSyncSchemas.enabled, true)));
+  for (const { schemaId } of kept) {
+    const schema = available.find((candidate) => candidate.id === schemaId);
+    if (schema && schema.primaryKeys.length === 0) {
+      throw new FerryError(
+        'validation_failed',
+        `mode: table "${schemaId}" has no primary key, which replicate mode needs to merge rows`,
+        { field: 'mode' },
+      );
+    }
+  }
 }
 
 export async function deleteBulkSync(core: Core, actor: Actor, id: string): Promise<void> {

@@ -86,7 +86,8 @@ describe('bulk syncs end to end', () => {
       create table modes (id int primary key, v text, updated_at timestamptz not null);
       insert into modes select g, 'v' || g, '2024-01-01' from generate_series(1, 5) g;
       create table evolving (id int primary key, gone text, updated_at timestamptz not null);
-      insert into evolving values (1, 'a', '2024-01-01'), (2, 'b', '2024-01-02');`,
+      insert into evolving values (1, 'a', '2024-01-01'), (2, 'b', '2024-01-02');
+      create table nokey (v text);`,
     );
     sourceId = (
       await sdk.connections.create({ name: 'src', type: 'postgresql', configuration: source.config })
@@ -491,6 +492,17 @@ describe('bulk syncs end to end', () => {
     }
     assert.equal((await sdk.bulkSync.list()).data!.length, before);
     const sync = (await sdk.bulkSync.list()).data![0]!;
+    // Turning a sync to replicate while it keeps a table without a primary key is refused too.
+    const keyless = (
+      await sdk.bulkSync.create({ ...base, name: 'keyless', schemas: ['public.nokey'] as never })
+    ).data!;
+    const toReplicate = await http(ferry.url, 'PUT', `/api/bulk/syncs/${keyless.id}`, {
+      key: ferry.adminKey,
+      body: { ...base, name: 'keyless', mode: 'replicate' },
+    });
+    assert.equal(toReplicate.status, 422, JSON.stringify(toReplicate.body));
+    assert.equal(toReplicate.body.metadata.field, 'mode');
+    assert.equal((await sdk.bulkSync.get(keyless.id!)).data!.mode, 'snapshot');
     // Renaming one table onto another enabled one, through PUT of one table, is refused too.
     const snapshot = (await sdk.bulkSync.list()).data!.find((s) => s.name === 'pg snapshot')!;
     const clash = await http(ferry.url, 'PUT', `/api/bulk/syncs/${snapshot.id}/schemas/public.events`, {
