@@ -340,7 +340,7 @@ export async function listBulkSyncStatuses(
   if (options.all || options.active) {
     ids = (await listBulkSyncs(core, actor, options.active ? { active: true } : {})).map((s) => s.id);
   } else {
-    ids = options.syncIds ?? [];
+    ids = [...new Set(options.syncIds ?? [])]; // one entry per sync, however often it is named
     if (ids.length === 0) {
       throw new FerryError('validation_failed', 'give sync_id, all=true or active=true', {
         field: 'sync_id',

@@ -436,7 +436,9 @@ describe('bulk syncs end to end', () => {
       ['public.modes'],
       'a table named twice runs once',
     );
-    const [status] = (await sdk.bulkSync.executions.listStatus({ sync_id: [sync.id!] })).data!;
+    const statuses = (await sdk.bulkSync.executions.listStatus({ sync_id: [sync.id!, sync.id!] })).data!;
+    assert.equal(statuses.length, 1, 'a sync named twice is listed once');
+    const [status] = statuses;
     assert.deepEqual(
       status!.schemas!.map((t) => [t.schema, t.execution_id, t.status]),
       [
