@@ -69,4 +69,40 @@ describe('copyTable', () => {
     const loaded = await copy(new AbortController().signal, async () => {});
     assert.equal(loaded.rowsLoaded, 1000);
   });
+
+  it('a first replicate load and a reload copy the rows whose cursor is NULL too', async () => {
+    await source.query(`create table nullcur (id int primary key, upd timestamptz);
+      insert into nullcur values (1, '2024-01-01'), (2, null), (3, '2024-01-02'), (4, null)`);
+    const columns = [col('id', { kind: 'int32' }), col('upd', { kind: 'timestamptz' })];
+    const replicate = (reload: 'none' | 'resync', attemptId: string) =>
+      copyTable({
+        reader,
+        writer,
+        target: {
+          syncId: 's2',
+          schemaId: 'public.nullcur',
+          namespace: 'public',
+          table: 'nullcur',
+          columns,
+          primaryKey: ['id'],
+          cursorColumn: 'upd',
+        },
+        read: { schemaId: 'public.nullcur', columns, primaryKey: ['id'], filters: [] },
+        mode: 'replicate',
+        cursorField: 'upd',
+        reload,
+        attemptId,
+        signal: new AbortController().signal,
+        onReject: () => {},
+        onProgress: () => {},
+      });
+    const ids = async () => (await destination.query('select id from nullcur order by id')).map((r) => r.id);
+    assert.equal((await replicate('none', 'n1')).rowsLoaded, 4);
+    assert.deepEqual(await ids(), [1, 2, 3, 4]);
+    await source.query(`insert into nullcur values (5, '2024-01-03'), (6, null)`);
+    assert.equal((await replicate('none', 'n2')).rowsLoaded, 1, 'from the stored position: row 5 only');
+    assert.deepEqual(await ids(), [1, 2, 3, 4, 5]);
+    assert.equal((await replicate('resync', 'n3')).rowsLoaded, 6, 'a resync copies them');
+    assert.deepEqual(await ids(), [1, 2, 3, 4, 5, 6]);
+  });
 });

@@ -88,7 +88,9 @@ export async function copyTable(options: CopyTableOptions): Promise<LoadResult> 
   const request: ReadRequest = {
     ...options.read,
     signal,
-    ...(mode === 'replicate' && options.cursorField
+    // Only a read from a stored position is incremental: a first load or a reload copies every row,
+    // those whose cursor is NULL too (the destination's position skips them).
+    ...(mode === 'replicate' && options.cursorField && after !== null
       ? { incremental: { cursorField: options.cursorField, after } }
       : {}),
   };
