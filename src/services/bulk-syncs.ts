@@ -401,7 +401,6 @@ async function checkEndpoints(
   }
 }
 
-/** Checks one table selection against the source's introspection and turns it into a row. */
 /** The rows of a sync's whole selection; a table may be listed once. */
 function schemaRowsOf(
   available: SchemaInfo[],
@@ -451,6 +450,7 @@ function checkOutputNames(
   });
 }
 
+/** Checks one table selection against the source's introspection and turns it into a row. */
 function schemaRow(
   available: SchemaInfo[],
   selection: SchemaSelection,
