@@ -290,11 +290,15 @@ class MysqlModelTarget implements StreamedModelTarget {
     }
   }
 
-  /** Identities of the batch that have a row in the target, as the records spell them. */
+  /**
+   * Identities of the batch that have a row in the target, as the records spell them. Read back as
+   * MySQL's text (as `finish` compares them): the driver would turn a bigint past 2^53 into a rounded
+   * number and a date into a Date, which never match the records' text.
+   */
   async #existing(records: MappedRecord[]): Promise<Set<string>> {
     const [rows] = await this.#connection.query<mysql.RowDataPacket[]>(
       {
-        sql: `select ${this.#identityColumn} from ${this.#table} where ${this.#identityColumn} in (?)`,
+        sql: `select cast(${this.#identityColumn} as char) from ${this.#table} where ${this.#identityColumn} in (?)`,
         rowsAsArray: true,
       },
       [records.map((r) => this.#identityParam(r))],

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { MysqlConfig } from '../../src/connectors/mysql/type.ts';
+import type { MappedRecord } from '../../src/engine/model/plan.ts';
+import { openMysqlTarget } from '../../src/engine/model/targets/mysql.ts';
+import type { ModelSyncMode } from '../../src/store/schema.ts';
+import { createMysqlDatabase, type MysqlTestConfig, type TestDatabase } from '../support/databases.ts';
+
+const record = (identity: string, v: string): MappedRecord => ({
+  identity,
+  values: [identity, v],
+  hash: `${identity}:${v}`,
+});
+
+describe('mysql model target', () => {
+  let db: TestDatabase<MysqlTestConfig>;
+
+  before(async () => {
+    db = await createMysqlDatabase();
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  const apply = async (table: string, mode: ModelSyncMode, syncId: string, records: MappedRecord[]) => {
+    const target = await openMysqlTarget(db.config as unknown as MysqlConfig, {
+      syncId,
+      object: table,
+      mode,
+      columns: ['id', 'v'],
+      identityIndex: 0,
+      signal: new AbortController().signal,
+    });
+    try {
+      await target.begin();
+      const result = await target.apply(records);
+      await target.finish(undefined);
+      return result;
+    } finally {
+      await target.close();
+    }
+  };
+
+  it('finds the rows of identities that the driver would not read back as the same text: big integers, dates', async () => {
+    const cases = [
+      { type: 'bigint', ids: ['9007199254740993', '12'] },
+      { type: 'date', ids: ['2024-01-01', '2024-01-02'] },
+    ];
+    for (const { type, ids } of cases) {
+      const table = `t_${type}`;
+      await db.query(`create table ${table} (id ${type}, v varchar(10))`);
+      const syncId = randomUUID();
+      const first = await apply(table, 'updateOrCreate', syncId, [
+        record(ids[0]!, 'a'),
+        record(ids[1]!, 'b'),
+      ]);
+      assert.equal(first.inserted.length, 2, type);
+      const second = await apply(table, 'updateOrCreate', syncId, [
+        record(ids[0]!, 'a2'),
+        record(ids[1]!, 'b2'),
+      ]);
+      assert.deepEqual(
+        { inserted: second.inserted.length, updated: second.updated.length },
+        { inserted: 0, updated: 2 },
+        type,
+      );
+      const rows = await db.query(`select cast(id as char) as id, v from ${table} order by id`);
+      assert.deepEqual(
+        rows.map((r) => [String(r.id), r.v]),
+        [
+          [ids[1], 'b2'],
+          [ids[0], 'a2'],
+        ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+        type,
+      );
+      const removed = await apply(table, 'remove', syncId, [record(ids[0]!, 'a2')]);
+      assert.equal(removed.deleted.length, 1, type);
+    }
+  });
+});
