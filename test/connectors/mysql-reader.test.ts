@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mysqlConnector } from '../../src/connectors/mysql/index.ts';
+import type { MysqlReader } from '../../src/connectors/mysql/reader.ts';
 import { FerryError } from '../../src/domain/errors.ts';
 import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createMysqlDatabase, type MysqlTestConfig, type TestDatabase } from '../support/databases.ts';
@@ -249,5 +250,15 @@ describe('mysql table reader', () => {
 
   it('applies the table filters in the source query', async () => {
     await assertFilters(reader, 'filtered');
+  });
+
+  it('describes a model query that ends in a line comment', async () => {
+    const fields = await (reader as MysqlReader).describeQuery(
+      'select id, name from filtered -- all of them;',
+    );
+    assert.deepEqual(
+      fields.map((f) => f.name),
+      ['id', 'name'],
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postgresConnector } from '../../src/connectors/postgres/index.ts';
-import { CopyTextParser } from '../../src/connectors/postgres/reader.ts';
+import { CopyTextParser, type PostgresReader } from '../../src/connectors/postgres/reader.ts';
 import { FerryError } from '../../src/domain/errors.ts';
 import type { TableReader } from '../../src/engine/bulk/contracts.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
@@ -279,5 +279,25 @@ describe('postgresql table reader', () => {
 
   it('applies the table filters in the source query', async () => {
     await assertFilters(reader, 'public.filtered');
+  });
+
+  it('describes and reads a model query that ends in a line comment', async () => {
+    const models = reader as PostgresReader;
+    const query = 'select id, name from filtered where id < 3 -- the first two;';
+    const fields = await models.describeQuery(query);
+    assert.deepEqual(
+      fields.map((f) => f.name),
+      ['id', 'name'],
+    );
+    const rows: unknown[] = [];
+    for await (const batch of models.readQuery(query, 2, new AbortController().signal)) rows.push(...batch);
+    assert.deepEqual(rows, [
+      ['1', 'alpha'],
+      ['2', 'beta%'],
+    ]);
+    const text = models.copyQueryText(query, { parallel: false, signal: new AbortController().signal });
+    let copied = '';
+    for await (const chunk of text) copied += String(chunk);
+    assert.equal(copied, '1\talpha\n2\tbeta%\n');
   });
 });

@@ -414,7 +414,7 @@ export class MysqlReader implements TableReader {
     try {
       const [, fields] = await connection
         .promise()
-        .query(`select * from (${stripTrailingSemicolons(query)}) as ferry_model limit 0`);
+        .query(`select * from (\n${stripTrailingSemicolons(query)}\n) as ferry_model limit 0`);
       return (fields ?? []).map((field) => {
         const remoteType = columnTypeOf(field);
         return {

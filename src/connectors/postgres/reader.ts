@@ -364,7 +364,7 @@ export class PostgresReader implements TableReader {
     const client = await this.#open();
     try {
       const result = await client.query(
-        `select * from (${stripTrailingSemicolons(query)}) as ferry_model limit 0`,
+        `select * from (\n${stripTrailingSemicolons(query)}\n) as ferry_model limit 0`,
       );
       const types = await client.query<{ remote: string; typname: string; category: string; base: string }>(
         QUERY_TYPES_SQL,
@@ -399,7 +399,10 @@ export class PostgresReader implements TableReader {
     batchRows?: number,
   ): AsyncGenerator<RowBatch> {
     yield* this.#copyRows(
-      async () => ({ client: await this.#open(), sql: `copy (${stripTrailingSemicolons(query)}) to stdout` }),
+      async () => ({
+        client: await this.#open(),
+        sql: `copy (\n${stripTrailingSemicolons(query)}\n) to stdout`,
+      }),
       width,
       signal,
       batchRows,
@@ -466,7 +469,7 @@ export class PostgresReader implements TableReader {
     return this.#copyStream(async () => {
       const client = await this.#open();
       if (options.parallel) await client.query('set parallel_setup_cost = 0; set parallel_tuple_cost = 0');
-      return { client, sql: `copy (${stripTrailingSemicolons(query)}) to stdout` };
+      return { client, sql: `copy (\n${stripTrailingSemicolons(query)}\n) to stdout` };
     }, options.signal);
   }
 
