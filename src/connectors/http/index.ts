@@ -3,15 +3,31 @@ import { FerryError } from '../../domain/errors.ts';
 import { parseConfig } from '../errors.ts';
 import type { Connector, ConnectorType } from '../types.ts';
 
+/**
+ * What `fetch` can send in a header, checked when the connection is saved (a run would fail every
+ * request): a token as name (RFC 9110), a value on one line of Latin-1 characters.
+ */
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const headerValue = z.string().regex(/^[^\r\n\0\u0100-\uffff]*$/, 'must be one line of Latin-1 characters');
+
 const configSchema = z.object({
   /** Where record batches are POSTed as JSON. */
   url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
   /** Records per request. */
   batch_size: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Extra request headers (not secret). */
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: z
+    .record(z.string(), headerValue)
+    .default({})
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!headerName.test(name)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a header name` });
+        }
+      }
+    }),
   /** `Authorization` header value, stored encrypted. */
-  auth_header: z.string().optional(),
+  auth_header: headerValue.optional(),
 });
 
 export type HttpConfig = z.infer<typeof configSchema>;
