@@ -152,8 +152,11 @@ export async function openHttpTarget(
   };
 }
 
-/** Records the response body says were refused; a body that is not such JSON refuses none. */
-function rejectedOf(records: MappedRecord[], text: string): RejectedRecord[] {
+/**
+ * Records the response body says were refused; a body that is not such JSON refuses none. A record
+ * named by several entries (one per invalid field, say) is refused once, with their messages joined.
+ */
+export function rejectedOf(records: MappedRecord[], text: string): RejectedRecord[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -162,9 +165,15 @@ function rejectedOf(records: MappedRecord[], text: string): RejectedRecord[] {
   }
   const errors = (parsed as { errors?: unknown })?.errors;
   if (!Array.isArray(errors)) return [];
-  return errors.flatMap((entry) => {
+  const reasons = new Map<MappedRecord, string[]>();
+  for (const entry of errors) {
     const { index, message } = (entry ?? {}) as { index?: unknown; message?: unknown };
     const record = typeof index === 'number' ? records[index] : undefined;
-    return record ? [{ record, reason: typeof message === 'string' ? message : JSON.stringify(entry) }] : [];
-  });
+    if (!record) continue;
+    const reason = typeof message === 'string' ? message : JSON.stringify(entry);
+    const known = reasons.get(record);
+    if (!known) reasons.set(record, [reason]);
+    else if (!known.includes(reason)) known.push(reason);
+  }
+  return [...reasons].map(([record, messages]) => ({ record, reason: messages.join('; ') }));
 }
