@@ -33,6 +33,10 @@ const valueKinds = {
 } as const;
 
 export type FilterFunction = keyof typeof valueKinds;
+
+/** The value a filter function takes: none, one, a list, or a [from, to] pair (undefined: no such function). */
+export const filterValueKind = (fn: string): (typeof valueKinds)[FilterFunction] | undefined =>
+  Object.hasOwn(valueKinds, fn) ? valueKinds[fn as FilterFunction] : undefined;
 export const filterFunctions = Object.keys(valueKinds) as FilterFunction[];
 
 /** A filter ready to apply: values are text (the source casts them to the column's type). */

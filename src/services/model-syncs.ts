@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
+import { filterValueKind } from '../domain/filters.ts';
 import { filterFunctions } from '../engine/model/plan.ts';
 import { identityModes } from '../engine/model/targets/modes.ts';
 import { describeTarget, listTargetObjects, type ModelTargetInfo } from '../engine/model/targets.ts';
@@ -239,11 +240,11 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
 
   (input.filters ?? []).forEach((filter, i) => {
     checkSource(filter.field, `filters.${i}.field`);
-    checkFunction(filter.function, `filters.${i}.function`);
+    checkFunction(filter.function, filter.value, `filters.${i}`);
   });
   (input.overrides ?? []).forEach((override, i) => {
     checkSource(override.field, `overrides.${i}.field`);
-    checkFunction(override.function, `overrides.${i}.function`);
+    checkFunction(override.function, override.value, `overrides.${i}`);
   });
   if (input.filterLogic && !/^\s*(and|or)?\s*$/i.test(input.filterLogic)) {
     throw new FerryError(
@@ -273,9 +274,33 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
   };
 }
 
-function checkFunction(name: string, at: string): void {
+const isScalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+
+/**
+ * A filter's (or override's) function and the value it compares with: a function that compares takes
+ * a value (a missing one would compare with "" and keep or drop every record), lists and pairs take an
+ * array or comma-separated text.
+ */
+function checkFunction(name: string, value: unknown, at: string): void {
   if (!filterFunctions.includes(name)) {
-    throw new FerryError('validation_failed', `${at}: unsupported function "${name}"`, { field: at });
+    throw new FerryError('validation_failed', `${at}.function: unsupported function "${name}"`, {
+      field: `${at}.function`,
+    });
+  }
+  const kind = filterValueKind(name);
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  const expected =
+    kind === 'scalar' && !isScalar(value)
+      ? 'a string, number or boolean value'
+      : kind === 'list' && !(items?.length && items.every(isScalar))
+        ? 'a non-empty array of values (or comma-separated text)'
+        : kind === 'pair' && !(items?.length === 2 && items.every(isScalar))
+          ? 'two values: [from, to] (or "from,to")'
+          : undefined;
+  if (expected) {
+    throw new FerryError('validation_failed', `${at}.value: ${name} takes ${expected}`, {
+      field: `${at}.value`,
+    });
   }
 }
 

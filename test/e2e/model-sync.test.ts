@@ -1147,6 +1147,35 @@ describe('model syncs end to end', () => {
         422,
         'filters.0.function',
       ],
+      // A comparison without a value would compare with "" and keep (or drop) every record.
+      [
+        { ...good, filters: [{ field: { model_id: modelId, field: 'id' }, function: 'GreaterThan' }] },
+        422,
+        'filters.0.value',
+      ],
+      [
+        {
+          ...good,
+          filters: [{ field: { model_id: modelId, field: 'id' }, function: 'Between', value: [1] }],
+        },
+        422,
+        'filters.0.value',
+      ],
+      [
+        {
+          ...good,
+          overrides: [
+            {
+              field: { model_id: modelId, field: 'email' },
+              function: 'Equality',
+              value: { a: 1 },
+              override: 'x',
+            },
+          ],
+        },
+        422,
+        'overrides.0.value',
+      ],
       [{ ...good, schedule: { frequency: 'custom', minute: '99' } }, 422, 'schedule'],
     ];
     for (const [body, status, field] of cases) {
