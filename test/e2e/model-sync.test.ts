@@ -933,6 +933,35 @@ describe('model syncs end to end', () => {
     assert.equal(after401.counts!.insert, 1);
   });
 
+  it('create mode into an HTTP target sends each identity once, as an insert', async () => {
+    const modelId = await people('src_http_create');
+    const sync = await createSync({
+      name: 'http create',
+      mode: 'create',
+      target: { connection_id: httpId, object: 'records' },
+      fields: fieldsOf(modelId, ['id', 'name']),
+      identity: identityOf(modelId),
+    });
+    api.setPlan(() => ({ status: 200 }));
+    const sent = api.batches.length;
+    const first = await run(sync.id!);
+    assert.deepEqual([first.counts!.total, first.counts!.insert], [4, 4]);
+    assert.ok(api.batches.slice(sent).every((b) => b.body.operation === 'insert'));
+    // Bob was created before: his change is not sent; Eve is new.
+    await change('src_http_create');
+    const second = await run(sync.id!);
+    assert.equal(second.status, 'completed', JSON.stringify(second));
+    assert.deepEqual(
+      api.batches.slice(sent + 2).flatMap((b) => b.body.records),
+      [{ id: '5', name: 'Eve' }],
+    );
+    assert.deepEqual([second.counts!.insert, second.counts!.update], [1, 0]);
+    // Nor on the run after: Bob's record is not compared again.
+    const third = await run(sync.id!);
+    assert.equal(third.counts!.total, 0);
+    assert.equal(api.batches.length, sent + 3);
+  });
+
   it('cancels a running execution', async () => {
     const modelId = (
       await sdk.models.create({

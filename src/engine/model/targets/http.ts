@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { HttpConfig } from '../../../connectors/http/index.ts';
 import { FerryError } from '../../../domain/errors.ts';
 import type { Core } from '../../../services/context.ts';
@@ -44,7 +44,13 @@ export async function openHttpTarget(
   const db = core.store.db;
   const headers: Record<string, string> = { ...config.headers, 'content-type': 'application/json' };
   if (config.auth_header) headers.authorization = config.auth_header;
-  const operation = request.mode === 'remove' ? 'delete' : request.mode === 'append' ? 'insert' : 'upsert';
+  // Create mode sends each identity once, as an insert: never an update of a record it created.
+  const operation =
+    request.mode === 'remove'
+      ? 'delete'
+      : request.mode === 'append' || request.mode === 'create'
+        ? 'insert'
+        : 'upsert';
 
   // The body is `JSON.stringify({sync_id, mode, operation, records})`, printed without an object per record.
   const bodyStart = `${JSON.stringify({ sync_id: request.syncId, mode: request.mode, operation }).slice(0, -1)},"records":[`;
@@ -106,6 +112,17 @@ export async function openHttpTarget(
     }
   }
 
+  async function saveState(delivered: MappedRecord[]): Promise<void> {
+    if (delivered.length === 0) return;
+    // One statement with two array parameters: a multi-row `values` costs more to build than to run.
+    await db.execute(
+      sql`insert into model_sync_state (sync_id, identity, hash)
+        select ${request.syncId}::uuid, v.identity, v.hash
+        from unnest(${sql.param(delivered.map((r) => r.identity))}::text[], ${sql.param(delivered.map((r) => r.hash))}::text[]) as v(identity, hash)
+        on conflict (sync_id, identity) do update set hash = excluded.hash`,
+    );
+  }
+
   return {
     kind: 'streamed',
     batchSize: config.batch_size,
@@ -124,6 +141,25 @@ export async function openHttpTarget(
     async begin() {},
     async apply(records) {
       const result: ApplyResult = emptyResult();
+      if (request.mode === 'create') {
+        // Records of identities created before are changed ones: create mode leaves them be, and keeps
+        // their hash so that they are not compared again.
+        const created = await db
+          .select({ identity: modelSyncState.identity })
+          .from(modelSyncState)
+          .where(
+            and(
+              eq(modelSyncState.syncId, request.syncId),
+              inArray(
+                modelSyncState.identity,
+                records.map((r) => r.identity),
+              ),
+            ),
+          );
+        const known = new Set(created.map((row) => row.identity));
+        await saveState(records.filter((r) => known.has(r.identity)));
+        records = records.filter((r) => !known.has(r.identity));
+      }
       for (let start = 0; start < records.length; start += config.batch_size) {
         const batch = records.slice(start, start + config.batch_size);
         const rejected = await post(batch);
@@ -132,15 +168,7 @@ export async function openHttpTarget(
         result.rejected.push(...rejected);
         if (request.mode === 'remove') result.deleted.push(...delivered);
         else result.inserted.push(...delivered);
-        if (delivered.length > 0) {
-          // One statement with two array parameters: a multi-row `values` costs more to build than to run.
-          await db.execute(
-            sql`insert into model_sync_state (sync_id, identity, hash)
-              select ${request.syncId}::uuid, v.identity, v.hash
-              from unnest(${sql.param(delivered.map((r) => r.identity))}::text[], ${sql.param(delivered.map((r) => r.hash))}::text[]) as v(identity, hash)
-              on conflict (sync_id, identity) do update set hash = excluded.hash`,
-          );
-        }
+        await saveState(delivered);
       }
       return result;
     },
