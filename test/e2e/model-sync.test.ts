@@ -927,6 +927,16 @@ describe('model syncs end to end', () => {
     const refused = await run(sync.id!);
     assert.equal(refused.status, 'failed');
     assert.match(refused.errors![0]!, /HTTP 401/);
+    const refusedLog = await http(
+      ferry.url,
+      'GET',
+      `/api/syncs/${sync.id}/executions/${refused.id}/consolelog?limit=50`,
+      { key: ferry.adminKey },
+    );
+    const ends = refusedLog.body.data.entries.filter((e: any) => /^execution failed/.test(e.message));
+    assert.equal(ends.length, 1, JSON.stringify(refusedLog.body)); // the reason is logged once
+    assert.equal(ends[0].level, 'error');
+    assert.match(ends[0].message, /HTTP 401/);
     api.setPlan(() => ({ status: 200 }));
     const after401 = await run(sync.id!);
     assert.deepEqual(api.batches.at(-1)!.body.records, [{ id: '1', email: 'a2@x.io' }]);

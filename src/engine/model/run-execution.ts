@@ -102,7 +102,7 @@ export async function runModelExecution(
     }
     const canceled = signal.aborted;
     const message = canceled ? 'canceled' : errorMessage(error);
-    if (!canceled) await log(`execution failed: ${message}`, 'error');
+    // `finish` logs the end with its reason.
     return finish(core, executionId, canceled ? 'canceled' : 'failed', canceled ? null : message, counts);
   } finally {
     clearInterval(watcher);
