@@ -352,6 +352,8 @@ export const modelSyncs = pgTable('model_syncs', {
   active: boolean('active').notNull().default(true),
   syncAllRecords: boolean('sync_all_records').notNull().default(false),
   trackingMarks: jsonb('tracking_marks').$type<TrackingMarks | null>(),
+  /** `<connection id>/<object>` of the target the change detection state was last written for. */
+  stateTarget: text('state_target'),
   createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
   ...timestamps,
 });

@@ -259,6 +259,33 @@ describe('model syncs end to end', () => {
     assert.equal((await run(sync.id!)).counts!.total, 2);
   });
 
+  it('a sync edited to write another table sends that table every record', async () => {
+    const modelId = await people('src_retarget');
+    await target.query(`create table t_retarget_a (id int, email text, name text, score int);
+      create table t_retarget_b (id int, email text, name text, score int)`);
+    const body = {
+      name: 'retarget',
+      mode: 'updateOrCreate' as const,
+      schedule: { frequency: 'manual' as const },
+      target: { connection_id: targetId, object: 'public.t_retarget_a' },
+      fields: fieldsOf(modelId),
+      identity: identityOf(modelId),
+    };
+    const sync = await createSync(body);
+    assert.equal((await run(sync.id!)).counts!.insert, 4);
+    await sdk.modelSync.update(sync.id!, {
+      ...body,
+      target: { ...body.target, object: 'public.t_retarget_b' },
+    });
+    const moved = await run(sync.id!);
+    assert.deepEqual([moved.status, moved.counts!.insert], ['completed', 4]);
+    assert.deepEqual(await rowsOf(target, 't_retarget_b'), await rowsOf(target, 't_retarget_a'));
+    // From then on, only what changed.
+    await change('src_retarget');
+    const next = await run(sync.id!);
+    assert.deepEqual([next.counts!.insert, next.counts!.update], [1, 1]);
+  });
+
   it('create inserts new identities only and never touches existing rows', async () => {
     const modelId = await people('src_create');
     await target.query(`create table t_create (id int primary key, email text, name text, score int);

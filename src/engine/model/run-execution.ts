@@ -66,7 +66,11 @@ export async function runModelExecution(
       .select({ identities: modelExecutionDetails.identities })
       .from(modelExecutionDetails)
       .where(eq(modelExecutionDetails.executionId, executionId));
-    const resync = claimed.isResync || sync.syncAllRecords;
+    // The hashes were delivered to the sync's previous target: a new one gets every record.
+    const target = `${sync.targetConnectionId}/${sync.targetObject}`;
+    const retargeted = sync.stateTarget !== null && sync.stateTarget !== target;
+    if (retargeted) await log(`the target changed since the last run: sending every record`);
+    const resync = claimed.isResync || sync.syncAllRecords || retargeted;
     const only = details?.identities ? new Set(details.identities) : undefined;
     // A run over chosen identities says nothing of the others' tracking values.
     const tracked = only ? undefined : await trackModel(core, sync, model, { resync, signal }, log);
@@ -88,6 +92,9 @@ export async function runModelExecution(
     const status: ExecutionStatus = counts.errors > 0 ? 'completed_with_errors' : 'completed';
     // Rejected records must be read again: their marks are not passed.
     if (tracked && status === 'completed') await saveTrackingMarks(core, sync, tracked.next);
+    if (!only && sync.stateTarget !== target) {
+      await db.update(modelSyncs).set({ stateTarget: target }).where(eq(modelSyncs.id, sync.id));
+    }
     return await finish(
       core,
       executionId,
