@@ -78,4 +78,24 @@ describe('mysql model target', () => {
       assert.equal(removed.deleted.length, 1, type);
     }
   });
+
+  it('updates and removes just the row of an identity, whatever the column collation takes for equal', async () => {
+    // The database's collation (utf8mb4_unicode_ci) takes 'A' for 'a' and 'é' for 'e'.
+    await db.query('create table t_ci (id varchar(10), v varchar(20))');
+    const syncId = randomUUID();
+    const all = [record('A', 'upper'), record('a', 'lower'), record('é', 'acute'), record('e', 'plain')];
+    assert.equal((await apply('t_ci', 'updateOrCreate', syncId, all)).inserted.length, 4);
+    const second = await apply('t_ci', 'updateOrCreate', syncId, [
+      record('a', 'lower2'),
+      record('e', 'plain2'),
+    ]);
+    assert.deepEqual(
+      { inserted: second.inserted.length, updated: second.updated.length },
+      { inserted: 0, updated: 2 },
+    );
+    const rows = async () => (await db.query('select id, v from t_ci')).map((r) => `${r.id}=${r.v}`).sort();
+    assert.deepEqual(await rows(), ['A=upper', 'a=lower2', 'e=plain2', 'é=acute']);
+    assert.equal((await apply('t_ci', 'remove', syncId, [record('a', 'lower2')])).deleted.length, 1);
+    assert.deepEqual(await rows(), ['A=upper', 'e=plain2', 'é=acute']);
+  });
 });

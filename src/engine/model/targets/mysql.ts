@@ -248,9 +248,10 @@ class MysqlModelTarget implements StreamedModelTarget {
         const existing = await this.#existing(records);
         result.deleted = records.filter((r) => existing.has(r.identity));
         if (result.deleted.length > 0) {
-          await this.#connection.query(`delete from ${this.#table} where ${this.#identityColumn} in (?)`, [
-            result.deleted.map((r) => this.#identityParam(r)),
-          ]);
+          await this.#connection.query(
+            `delete from ${this.#table} where ${this.#identityIn()}`,
+            this.#identityInParams(result.deleted),
+          );
         }
         break;
       }
@@ -262,6 +263,23 @@ class MysqlModelTarget implements StreamedModelTarget {
       );
     }
     return result;
+  }
+
+  /**
+   * The rows of identities: `column in (?)`, and for a string column the same bytes too, as a case- or
+   * accent-insensitive collation (MySQL's default) would take 'a' for the row of 'A' and write over it.
+   */
+  #identityIn(): string {
+    const column = this.#identityColumn;
+    const type = this.#types[this.#request.identityIndex]!;
+    return /char|text|^enum$|^set$/.test(type)
+      ? `${column} in (?) and binary ${column} in (?)`
+      : `${column} in (?)`;
+  }
+
+  #identityInParams(records: MappedRecord[]): Param[][] {
+    const values = records.map((r) => this.#identityParam(r));
+    return this.#identityIn().includes('binary') ? [values, values] : [values];
   }
 
   #identityParam(record: MappedRecord): Param {
@@ -283,10 +301,10 @@ class MysqlModelTarget implements StreamedModelTarget {
   async #update(records: MappedRecord[]): Promise<void> {
     const assignments = this.#request.columns.map((c) => `${quoteIdent(c)} = ?`).join(', ');
     for (const record of records) {
-      await this.#connection.query(
-        `update ${this.#table} set ${assignments} where ${this.#identityColumn} = ?`,
-        [...this.#params(record), this.#identityParam(record)],
-      );
+      await this.#connection.query(`update ${this.#table} set ${assignments} where ${this.#identityIn()}`, [
+        ...this.#params(record),
+        ...this.#identityInParams([record]),
+      ]);
     }
   }
 
