@@ -286,5 +286,18 @@ describe('models end to end', () => {
     assert.equal(unknownConnection.status, 422);
     assert.equal((await failure(() => sdk.models.get('00000000-0000-4000-8000-000000000000'))).status, 404);
     assert.equal((await sdk.models.list()).data!.length, before);
+    // A table model whose table was dropped since: the model is there, its table is not.
+    await pgSource.query('create table dropped_later (id int)');
+    const dropped = (
+      await sdk.models.create({
+        body: { name: 'dropped', connection_id: pgId, configuration: { table: 'public.dropped_later' } },
+      })
+    ).data!;
+    await pgSource.query('drop table dropped_later');
+    const sample = await failure(() => sdk.models.sample(dropped.id!));
+    assert.equal(sample.status, 422, JSON.stringify(sample.body));
+    assert.equal(sample.body.metadata.field, 'configuration.table');
+    assert.match(sample.body.message, /dropped_later/);
+    await sdk.models.remove(dropped.id!);
   });
 });

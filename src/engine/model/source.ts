@@ -58,6 +58,12 @@ const fieldOut = (field: FieldInfo): ModelFieldInfo => ({
   nullable: field.nullable,
 });
 
+/** A model's table the connection does not have (a 422: the model exists, its table does not). */
+const noTable = (table: string) =>
+  new FerryError('validation_failed', `configuration.table: the connection has no table "${table}"`, {
+    field: 'configuration.table',
+  });
+
 /** The fields of a model's result, as its source describes them; a bad query or table is a 4xx. */
 export async function describeModel(
   core: Core,
@@ -68,15 +74,7 @@ export async function describeModel(
   if (configuration.table) {
     const table = configuration.table;
     const schema = await openConnectorById(core, connectionId, (connector) => connector.getSchema(table));
-    if (!schema) {
-      throw new FerryError(
-        'validation_failed',
-        `configuration.table: the connection has no table "${table}"`,
-        {
-          field: 'configuration.table',
-        },
-      );
-    }
+    if (!schema) throw noTable(table);
     return schema.fields.map(fieldOut);
   }
   const query = configuration.query!;
@@ -110,9 +108,13 @@ export async function sampleModel(
   limit: number,
 ): Promise<Row[]> {
   checkModelConfiguration(configuration);
+  const table = configuration.table;
   return openConnectorById(core, connectionId, async (connector) =>
-    configuration.table
-      ? connector.sampleRecords(configuration.table, limit)
+    table
+      ? connector.sampleRecords(table, limit).catch((error: unknown) => {
+          // The table was dropped since: not a 404 of the model being sampled.
+          throw error instanceof FerryError && error.code === 'not_found' ? noTable(table) : error;
+        })
       : (await connector.query(configuration.query!, limit)).rows,
   );
 }
