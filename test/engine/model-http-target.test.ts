@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { MappedRecord } from '../../src/engine/model/plan.ts';
-import { rejectedOf } from '../../src/engine/model/targets/http.ts';
+import { openHttpTarget, rejectedOf, retryAfterMs } from '../../src/engine/model/targets/http.ts';
 
 const records: MappedRecord[] = ['1', '2', '3'].map((id) => ({ identity: id, values: [id], hash: id }));
 
@@ -40,5 +42,52 @@ describe('http model target: records a response refuses', () => {
         ['2', 'blocked'],
       ],
     );
+  });
+});
+
+describe('http model target: Retry-After', () => {
+  it('waits the seconds or until the HTTP date it names', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs('2', now), 2000);
+    assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:03 GMT', now), 3000);
+    assert.equal(retryAfterMs('Wed, 31 Dec 2025 23:59:00 GMT', now), undefined); // past: back off as usual
+    for (const none of [null, undefined, '', '0', '-1', 'soon'])
+      assert.equal(retryAfterMs(none, now), undefined);
+  });
+
+  it('a 429 whose Retry-After is an HTTP date is retried after that date', async () => {
+    const times: number[] = [];
+    const server = createServer((req, res) => {
+      req.resume().on('end', () => {
+        times.push(Date.now());
+        if (times.length > 1) return res.writeHead(200).end('{}');
+        // HTTP dates have whole seconds: at least a second from now.
+        const at = new Date((Math.floor(Date.now() / 1000) + 2) * 1000).toUTCString();
+        res.writeHead(429, { 'retry-after': at }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
+      const core = { store: { db: { execute: async () => ({}) } } } as never;
+      const target = await openHttpTarget(
+        core,
+        { url, batch_size: 10, headers: {} },
+        {
+          syncId: '00000000-0000-4000-8000-000000000000',
+          object: 'records',
+          mode: 'updateOrCreate',
+          columns: ['id'],
+          identityIndex: 0,
+          signal: new AbortController().signal,
+        },
+      );
+      const result = await target.apply(records.slice(0, 1));
+      assert.equal(result.inserted.length, 1);
+      assert.equal(times.length, 2);
+      assert.ok(times[1]! - times[0]! >= 900, `retried after ${times[1]! - times[0]!} ms`);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -105,9 +105,8 @@ export async function openHttpTarget(
           `${config.url} kept failing after ${attempt} attempts (${failure})`,
         );
       }
-      const retryAfter = Number(response?.headers.get('retry-after'));
-      const delay =
-        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : baseDelayMs * 2 ** (attempt - 1);
+      const retryAfter = retryAfterMs(response?.headers.get('retry-after'));
+      const delay = retryAfter ?? baseDelayMs * 2 ** (attempt - 1);
       await sleep(Math.min(delay, maxDelayMs), undefined, { signal: request.signal });
     }
   }
@@ -178,6 +177,15 @@ export async function openHttpTarget(
     },
     async close() {},
   };
+}
+
+/** The wait a `Retry-After` asks for, in seconds or as an HTTP date (RFC 9110); undefined without one. */
+export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value?.trim()) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds > 0 ? seconds * 1000 : undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) || at <= now ? undefined : at - now;
 }
 
 /**
