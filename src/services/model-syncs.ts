@@ -18,6 +18,7 @@ import {
 } from '../store/schema.ts';
 import { getConnection } from './connections.ts';
 import { type Actor, type Core, targetOrganization } from './context.ts';
+import { cancelModelSync } from './model-executions.ts';
 
 export interface ModelSyncInput {
   name: string;
@@ -122,6 +123,10 @@ export async function updateModelSync(
 
 export async function deleteModelSync(core: Core, actor: Actor, id: string): Promise<void> {
   await getModelSync(core, actor, id);
+  // Its run stops too: nothing reads or writes in the name of a deleted sync.
+  await cancelModelSync(core, actor, id).catch((error: unknown) => {
+    if (!(error instanceof FerryError && error.code === 'conflict')) throw error; // no active run
+  });
   await core.store.db.delete(modelSyncs).where(eq(modelSyncs.id, id));
 }
 

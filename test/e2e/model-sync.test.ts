@@ -1039,6 +1039,40 @@ describe('model syncs end to end', () => {
     assert.equal((await failure(() => sdk.modelSync.cancel(sync.id!))).status, 409);
   });
 
+  it('deleting a sync stops its running execution', async () => {
+    const query = 'select g as id, pg_sleep(0.01)::text as nap_deleted from generate_series(1, 100000) g';
+    const modelId = (
+      await sdk.models.create({
+        body: { name: 'slow deleted', connection_id: sourceId, configuration: { query } },
+      })
+    ).data!.id!;
+    await target.query('create table t_slow_deleted (id int, nap_deleted text)');
+    const sync = await createSync({
+      name: 'slow deleted',
+      mode: 'append',
+      target: { connection_id: targetId, object: 'public.t_slow_deleted' },
+      fields: fieldsOf(modelId, ['id', 'nap_deleted']),
+    });
+    await sdk.modelSync.start(sync.id!);
+    const reading = async () =>
+      Number(
+        (
+          await source.query(
+            `select count(*) as n from pg_stat_activity where datname = current_database()
+               and query like '%nap_deleted%' and pid <> pg_backend_pid()`,
+          )
+        )[0].n,
+      );
+    await until(reading, (n) => n > 0, 'the run to read the model');
+    await sdk.modelSync.remove(sync.id!);
+    // Nothing goes on reading or writing in the name of a deleted sync.
+    await until(reading, (n) => n === 0, 'the run to stop reading');
+    const landed = Number((await target.query('select count(*) as n from t_slow_deleted'))[0].n);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Number((await target.query('select count(*) as n from t_slow_deleted'))[0].n), landed);
+    await sdk.models.remove(modelId);
+  });
+
   it('manages sync configuration: list filters, pagination, get, update, activate, status, delete', async () => {
     const modelId = await people('src_config');
     await target.query('create table t_config (id int primary key, email text, name text, score int)');
