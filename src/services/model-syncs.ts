@@ -237,6 +237,20 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
         field: 'identity.function',
       });
     }
+    // The identity's target takes the identity's value: a field writing something else there would
+    // give the rows other identities than the ones records are matched by.
+    const clash = fields.findIndex(
+      (f) => f.target === identity.target && f.source?.field !== identity.source.field,
+    );
+    if (clash !== -1) {
+      const at =
+        clash < input.fields.length ? `fields.${clash}` : `override_fields.${clash - input.fields.length}`;
+      throw new FerryError(
+        'validation_failed',
+        `${at}.target: "${identity.target}" is the identity's target, which takes model field "${identity.source.field}"`,
+        { field: `${at}.target` },
+      );
+    }
   } else if (identityModes.has(input.mode)) {
     throw new FerryError('validation_failed', `identity: mode ${input.mode} needs an identity`, {
       field: 'identity',

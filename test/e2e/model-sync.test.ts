@@ -1247,6 +1247,13 @@ describe('model syncs end to end', () => {
         422,
         'filters.0.function',
       ],
+      // The identity's target column is written from the identity's field, not from another one.
+      [
+        { ...good, fields: [{ source: { model_id: modelId, field: 'email' }, target: 'id' }] },
+        422,
+        'fields.0.target',
+      ],
+      [{ ...good, fields: [{ override_value: '7', target: 'id' }] }, 422, 'fields.0.target'],
       // A comparison without a value would compare with "" and keep (or drop) every record.
       [
         { ...good, filters: [{ field: { model_id: modelId, field: 'id' }, function: 'GreaterThan' }] },
