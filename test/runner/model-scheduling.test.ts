@@ -162,6 +162,28 @@ for (const kind of ['embedded', 'postgres'] as const) {
         [{ frequency: 'runafter' }, 'schedule.run_after'],
         [{ frequency: 'custom', minute: '61' }, 'schedule'],
         [{ frequency: 'multi', multi: { schedules: [] } }, 'schedule.multi.schedules'],
+        // Syncs to run after that the organization does not have: the sync would never run.
+        [
+          { frequency: 'runafter', run_after: { sync_ids: ['00000000-0000-4000-8000-00000000dead'] } },
+          'schedule.run_after.sync_ids.0',
+        ],
+        [
+          {
+            frequency: 'multi',
+            multi: {
+              schedules: [
+                { schedule: { frequency: 'daily', hour: '9' } },
+                {
+                  schedule: {
+                    frequency: 'runafter',
+                    run_after: { bulk_sync_ids: ['00000000-0000-4000-8000-00000000dead'] },
+                  },
+                },
+              ],
+            },
+          },
+          'schedule.multi.schedules.1.schedule.run_after.bulk_sync_ids.0',
+        ],
       ];
       for (const [schedule, field] of cases) {
         for (const save of [
