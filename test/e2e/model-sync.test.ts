@@ -259,6 +259,42 @@ describe('model syncs end to end', () => {
     assert.equal((await run(sync.id!)).counts!.total, 2);
   });
 
+  it('test runs map the records a run would send: repeated and empty identities are warnings', async () => {
+    const query = `select * from (values (1, 'a@x.io'), (1, 'again@x.io'), (null, 'none@x.io'), (2, 'b@x.io'))
+      as v(id, email)`;
+    const modelId = (
+      await sdk.models.create({
+        body: { name: 'test dups', connection_id: sourceId, configuration: { query } },
+      })
+    ).data!.id!;
+    await target.query('create table t_test_dups (id int, email text)');
+    const sync = await createSync({
+      name: 'test dups',
+      mode: 'updateOrCreate',
+      target: { connection_id: targetId, object: 'public.t_test_dups' },
+      fields: fieldsOf(modelId, ['email']),
+      identity: identityOf(modelId),
+    });
+    const started = (await sdk.modelSync.start(sync.id!, { test: true })).data!;
+    const test = await until(
+      async () => (await sdk.modelSync.executions.get(sync.id!, started.id!)).data!,
+      (execution) => terminal.includes(execution.status!),
+      'the test run',
+    );
+    const url = (await sdk.modelSync.executions.getLogUrls(sync.id!, test.id!, 'records')).data!.urls![0]!;
+    const records = (await (await fetch(`${ferry.url}${url}`)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(records, [
+      { email: 'a@x.io', id: '1' },
+      { email: 'b@x.io', id: '2' },
+    ]);
+    assert.deepEqual([test.counts!.total, test.counts!.warnings], [2, 2]);
+    const real = await run(sync.id!);
+    assert.deepEqual([real.counts!.total, real.counts!.warnings], [2, 2]);
+  });
+
   it('a sync edited to write another table sends that table every record', async () => {
     const modelId = await people('src_retarget');
     await target.query(`create table t_retarget_a (id int, email text, name text, score int);

@@ -6,7 +6,7 @@ import type { Core } from '../../services/context.ts';
 import { reportExecutionEnd } from '../../services/events.ts';
 import { executions, type ModelRow, modelExecutionDetails, modelSyncs, models } from '../../store/schema.ts';
 import { claimExecution, handBackExecution, noShutdown, type RunShutdown } from '../claim-execution.ts';
-import { compilePlan, type SyncPlan } from './plan.ts';
+import { compilePlan, hashed, type SyncPlan } from './plan.ts';
 import { type Counts, emptyCounts, openLogs, saveCounts } from './run-counts.ts';
 import { readModel } from './source.ts';
 import { syncRun } from './sync-run.ts';
@@ -125,11 +125,23 @@ async function testRun(
   counts: Counts,
 ): Promise<void> {
   const logs = await openLogs(core, executionId, ['records']);
+  // As a run would: a record without identity, or repeating one, is a warning and is not sent.
+  const seen = new Set<string>();
   try {
     for await (const rows of readModel(core, model.connectionId, model.configuration, model.fields, signal)) {
       for (const row of rows) {
         const mapped = plan.map(row);
-        if (mapped.kind !== 'record') continue;
+        if (mapped.kind === 'filtered') continue;
+        if (mapped.kind === 'no_identity') {
+          counts.warnings++;
+          continue;
+        }
+        const { identity } = hashed(mapped.record);
+        if (seen.has(identity)) {
+          counts.warnings++;
+          continue;
+        }
+        seen.add(identity);
         await logs.records.write(
           Object.fromEntries(plan.columns.map((c, j) => [c, mapped.record.values[j] ?? null])),
         );
