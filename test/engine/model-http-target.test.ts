@@ -91,3 +91,37 @@ describe('http model target: Retry-After', () => {
     }
   });
 });
+
+describe('http model target: request headers', () => {
+  it('auth_header and the JSON content type replace headers of the same name, whatever their case', async () => {
+    let received: Record<string, unknown> = {};
+    const server = createServer((req, res) => {
+      received = req.headers;
+      req.resume().on('end', () => res.writeHead(200).end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
+      const core = { store: { db: { execute: async () => ({}) } } } as never;
+      const headers = { Authorization: 'Basic old', 'Content-Type': 'text/plain', 'X-Team': 'data' };
+      const target = await openHttpTarget(
+        core,
+        { url, batch_size: 10, headers, auth_header: 'Bearer s3cret' },
+        {
+          syncId: '00000000-0000-4000-8000-000000000000',
+          object: 'records',
+          mode: 'updateOrCreate',
+          columns: ['id'],
+          identityIndex: 0,
+          signal: new AbortController().signal,
+        },
+      );
+      await target.apply(records.slice(0, 1));
+      assert.equal(received.authorization, 'Bearer s3cret');
+      assert.equal(received['content-type'], 'application/json');
+      assert.equal(received['x-team'], 'data');
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -42,8 +42,11 @@ export async function openHttpTarget(
   request: TargetRequest,
 ): Promise<StreamedModelTarget> {
   const db = core.store.db;
-  const headers: Record<string, string> = { ...config.headers, 'content-type': 'application/json' };
-  if (config.auth_header) headers.authorization = config.auth_header;
+  // Names are case-insensitive: `auth_header` and the JSON type replace a `headers` entry of that name,
+  // where an object would send both values joined ("Basic x, Bearer y").
+  const headers = new Headers(config.headers);
+  headers.set('content-type', 'application/json');
+  if (config.auth_header) headers.set('authorization', config.auth_header);
   // Create mode sends each identity once, as an insert: never an update of a record it created.
   const operation =
     request.mode === 'remove'
