@@ -298,11 +298,6 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
 const isScalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
 
 /**
- * A filter's (or override's) function and the value it compares with: a function that compares takes
- * a value (a missing one would compare with "" and keep or drop every record), lists and pairs take an
- * array or comma-separated text.
- */
-/**
  * The syncs a `runafter` schedule (or an entry of a `multi` one) follows are syncs of the organization:
  * with an unknown id (or another organization's) the sync would never run, or run on another's runs.
  */
@@ -348,6 +343,11 @@ async function checkRunAfter(core: Core, organizationId: string, schedule: Sched
   );
 }
 
+/**
+ * A filter's (or override's) function and the value it compares with: a function that compares takes
+ * a value (a missing one would compare with "" and keep or drop every record), lists and pairs take an
+ * array or comma-separated text.
+ */
 function checkFunction(name: string, value: unknown, at: string): void {
   if (!filterFunctions.includes(name)) {
     throw new FerryError('validation_failed', `${at}.function: unsupported function "${name}"`, {
