@@ -85,7 +85,7 @@ async function fireSchedule(
       return started.created ? 1 : 0;
     }
     case 'runafter': {
-      const upstream = await latestUpstreamCompletion(core, schedule, after);
+      const upstream = await latestUpstreamCompletion(core, sync.organizationId, schedule, after);
       if (!upstream) return 0;
       return fireOnce(core, source, sync, `${key}:after:${upstream.id}`, upstream.completedAt, item);
     }
@@ -136,8 +136,11 @@ async function fireOnce(
   return started.created ? 1 : 0;
 }
 
-/** The latest completion of a sync this `runafter` schedule follows, after `after`. */
-async function latestUpstreamCompletion(core: Core, schedule: Schedule, after: Date) {
+/**
+ * The latest completion of a sync this `runafter` schedule follows, after `after`: of the schedule's
+ * own organization only (a schedule saved before ids were checked may name another's sync).
+ */
+async function latestUpstreamCompletion(core: Core, organizationId: string, schedule: Schedule, after: Date) {
   const ids = [...(schedule.run_after?.sync_ids ?? []), ...(schedule.run_after?.bulk_sync_ids ?? [])];
   if (ids.length === 0) return undefined;
   const statuses = schedule.run_after_success_only ? ['completed'] : [...completedStatuses];
@@ -147,6 +150,7 @@ async function latestUpstreamCompletion(core: Core, schedule: Schedule, after: D
     .where(
       and(
         inArray(executions.syncId, ids),
+        eq(executions.organizationId, organizationId),
         inArray(executions.status, statuses as ('completed' | 'completed_with_errors')[]),
         eq(executions.isTest, false),
         gt(executions.completedAt, after),

@@ -18,6 +18,7 @@ import {
 import { activeExecution, cancelBulkExecution } from './bulk-executions.ts';
 import { listSchemas, refreshSchemaCache } from './connections.ts';
 import { type Actor, type Core, targetOrganization } from './context.ts';
+import { checkRunAfter } from './run-after.ts';
 
 export interface SchemaSelection {
   id: string;
@@ -78,6 +79,7 @@ export async function getBulkSync(core: Core, actor: Actor, id: string): Promise
 export async function createBulkSync(core: Core, actor: Actor, input: BulkSyncInput): Promise<BulkSyncRow> {
   const organizationId = targetOrganization(actor, input.organizationId);
   validateSchedule(input.schedule as unknown as Schedule);
+  await checkRunAfter(core, organizationId, input.schedule as unknown as Schedule);
   const scoped = { ...actor, organizationId };
   await checkEndpoints(core, scoped, input.sourceConnectionId, input.destinationConnectionId);
   const mode = input.mode ?? 'snapshot';
@@ -120,6 +122,7 @@ export async function updateBulkSync(
 ): Promise<BulkSyncRow> {
   const current = await getBulkSync(core, actor, id);
   validateSchedule(input.schedule as unknown as Schedule);
+  await checkRunAfter(core, current.organizationId, input.schedule as unknown as Schedule);
   await checkEndpoints(core, actor, input.sourceConnectionId, input.destinationConnectionId);
   const mode = input.mode ?? current.mode;
   const normalizeNames = input.normalizeNames ?? current.normalizeNames;
@@ -298,6 +301,7 @@ export async function createBulkSyncSchedule(
 ) {
   await getBulkSync(core, actor, syncId);
   validateSchedule(schedule as unknown as Schedule);
+  await checkRunAfter(core, actor.organizationId, schedule as unknown as Schedule);
   const [row] = await core.store.db.insert(bulkSyncSchedules).values({ syncId, schedule }).returning();
   return row!;
 }
@@ -311,6 +315,7 @@ export async function updateBulkSyncSchedule(
 ) {
   await getBulkSyncSchedule(core, actor, syncId, scheduleId);
   validateSchedule(schedule as unknown as Schedule);
+  await checkRunAfter(core, actor.organizationId, schedule as unknown as Schedule);
   const [row] = await core.store.db
     .update(bulkSyncSchedules)
     .set({ schedule, updatedAt: sql`now()` })

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { FerryError, notFound } from '../domain/errors.ts';
 import { filterValueKind } from '../domain/filters.ts';
 import { filterFunctions } from '../engine/model/plan.ts';
@@ -6,7 +6,6 @@ import { identityModes } from '../engine/model/targets/modes.ts';
 import { describeTarget, listTargetObjects, type ModelTargetInfo } from '../engine/model/targets.ts';
 import { type Schedule, validateSchedule } from '../runner/schedule.ts';
 import {
-  bulkSyncs,
   type ModelRow,
   type ModelSyncFieldConfig,
   type ModelSyncFilterConfig,
@@ -20,6 +19,7 @@ import {
 import { getConnection } from './connections.ts';
 import { type Actor, type Core, targetOrganization } from './context.ts';
 import { cancelModelSync } from './model-executions.ts';
+import { checkRunAfter } from './run-after.ts';
 
 export interface ModelSyncInput {
   name: string;
@@ -296,52 +296,6 @@ async function checkModelSync(core: Core, actor: Actor, input: ModelSyncInput) {
 }
 
 const isScalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
-
-/**
- * The syncs a `runafter` schedule (or an entry of a `multi` one) follows are syncs of the organization:
- * with an unknown id (or another organization's) the sync would never run, or run on another's runs.
- */
-async function checkRunAfter(core: Core, organizationId: string, schedule: Schedule, field = 'schedule') {
-  if (schedule.frequency === 'multi') {
-    for (const [i, entry] of (schedule.multi?.schedules ?? []).entries()) {
-      await checkRunAfter(core, organizationId, entry.schedule, `${field}.multi.schedules.${i}.schedule`);
-    }
-    return;
-  }
-  if (schedule.frequency !== 'runafter') return;
-  const db = core.store.db;
-  const ofOrganization = async (
-    key: 'sync_ids' | 'bulk_sync_ids',
-    find: (ids: string[]) => Promise<{ id: string }[]>,
-  ) => {
-    const ids = schedule.run_after?.[key] ?? [];
-    if (ids.length === 0) return;
-    const found = new Set((await find(ids)).map((row) => row.id));
-    const missing = ids.findIndex((id) => !found.has(id));
-    if (missing !== -1) {
-      const kind = key === 'sync_ids' ? 'model sync' : 'bulk sync';
-      throw new FerryError(
-        'validation_failed',
-        `${field}.run_after.${key}: ${kind} ${ids[missing]} not found`,
-        {
-          field: `${field}.run_after.${key}.${missing}`,
-        },
-      );
-    }
-  };
-  await ofOrganization('sync_ids', (ids) =>
-    db
-      .select({ id: modelSyncs.id })
-      .from(modelSyncs)
-      .where(and(inArray(modelSyncs.id, ids), eq(modelSyncs.organizationId, organizationId))),
-  );
-  await ofOrganization('bulk_sync_ids', (ids) =>
-    db
-      .select({ id: bulkSyncs.id })
-      .from(bulkSyncs)
-      .where(and(inArray(bulkSyncs.id, ids), eq(bulkSyncs.organizationId, organizationId))),
-  );
-}
 
 /**
  * A filter's (or override's) function and the value it compares with: a function that compares takes

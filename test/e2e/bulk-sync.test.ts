@@ -468,6 +468,17 @@ describe('bulk syncs end to end', () => {
       [{ ...base, schemas: [{ id: 'public.events', user_output_name: ' ' }] }, 'schemas.0.user_output_name'],
       [{ ...base, schemas: [{ id: 'public.events', tracking_field: 'nope' }] }, 'schemas.0.tracking_field'],
       [{ ...base, schedule: { frequency: 'sometimes' } }, 'schedule.frequency'],
+      // A sync to run after that the organization does not have: this sync would never run.
+      [
+        {
+          ...base,
+          schedule: {
+            frequency: 'runafter',
+            run_after: { bulk_sync_ids: ['00000000-0000-4000-8000-00000000dead'] },
+          },
+        },
+        'schedule.run_after.bulk_sync_ids.0',
+      ],
       [
         {
           ...base,

@@ -123,6 +123,34 @@ for (const kind of ['embedded', 'postgres'] as const) {
       );
       await fire();
       assert.equal((await runsOf(afterBulk)).length, 1, 'a completed bulk run starts a model sync');
+
+      // A schedule saved before its ids were checked may name another organization's sync: that
+      // organization's runs never start it.
+      const [other] = await core.store.sql.query<{ id: string }>(
+        `insert into organizations (name) values ('other') returning id`,
+      );
+      const [stranger] = await core.store.sql.query<{ id: string }>(
+        `insert into model_syncs (organization_id, name, model_id, target_connection_id, target_object, mode, schedule)
+         values ($1, 'not theirs', $2, $3, 'public.people', 'create', $4) returning id`,
+        [
+          other!.id,
+          modelId,
+          connectionId,
+          JSON.stringify({ frequency: 'runafter', run_after: { sync_ids: [upstream] } }),
+        ],
+      );
+      await core.store.sql.query(
+        `insert into executions (organization_id, sync_kind, sync_id, status, completed_at)
+         values ($1, 'model', $2, 'completed', now() + interval '1 millisecond')`,
+        [organizationId, upstream],
+      );
+      await fire();
+      assert.equal(
+        (await runsOf(second)).length,
+        2,
+        "the upstream completion starts its own organization's sync",
+      );
+      assert.equal((await runsOf(stranger!.id)).length, 0, "and not another organization's");
     });
 
     it('holds a continuous model sync back after failed runs; its status says when it starts again', async () => {

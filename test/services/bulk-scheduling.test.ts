@@ -5,11 +5,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openCore } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { FerryError } from '../../src/domain/errors.ts';
 import { continuousIntervalMs } from '../../src/runner/schedule.ts';
 import { fireDueSchedules } from '../../src/runner/scheduler.ts';
 import { ensureDefaultOrganization } from '../../src/services/bootstrap.ts';
 import { bulkSyncStatus } from '../../src/services/bulk-executions.ts';
 import { bulkScheduling } from '../../src/services/bulk-scheduling.ts';
+import { createBulkSyncSchedule, updateBulkSyncSchedule } from '../../src/services/bulk-syncs.ts';
 import type { Actor, Core } from '../../src/services/context.ts';
 import { createPgDatabase, type PgTestConfig, type TestDatabase } from '../support/databases.ts';
 
@@ -85,6 +87,25 @@ for (const kind of ['embedded', 'postgres'] as const) {
         fires.map((fire) => fire.schedule_key),
         [row!.id],
       );
+    });
+
+    it('refuses a schedules row that runs after a sync the organization does not have', async () => {
+      const syncId = await bulkSync({ frequency: 'manual' }, '2026-03-04T00:00:00Z');
+      const stranger = {
+        frequency: 'runafter',
+        run_after: { sync_ids: ['00000000-0000-4000-8000-00000000dead'] },
+      };
+      const refused = (error: unknown) => {
+        assert.ok(error instanceof FerryError);
+        assert.equal(error.field, 'schedule.run_after.sync_ids.0');
+        return true;
+      };
+      await assert.rejects(createBulkSyncSchedule(core, actor, syncId, stranger), refused);
+      const row = await createBulkSyncSchedule(core, actor, syncId, {
+        frequency: 'runafter',
+        run_after: { bulk_sync_ids: [syncId] },
+      });
+      await assert.rejects(updateBulkSyncSchedule(core, actor, syncId, row.id, stranger), refused);
     });
 
     it('holds a continuous sync back after a failed run; its status says when it starts again', async () => {
