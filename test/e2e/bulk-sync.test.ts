@@ -364,17 +364,11 @@ describe('bulk syncs end to end', () => {
     const expired = await fetch(`${ferry.url}${file.url.replace(/expires=\d+/, 'expires=1000')}`);
     assert.equal(expired.status, 403);
 
-    const exported = await http(
-      ferry.url,
-      'POST',
-      `/api/bulk/syncs/${sync.id}/executions/${run.id}/logs/export?notify=true`,
-      {
-        key: ferry.adminKey,
-      },
-    );
-    assert.equal(exported.status, 202);
+    const exported = await sdk.bulkSync.executions.exportLogs(sync.id!, run.id!, { notify: true });
+    assert.equal(exported.job?.type, 'exportlogs', 'the envelope names its job, as Polytomic does');
+    assert.equal(exported.job?.job_id, (exported.data as any).job_id);
     const job: any = await until(
-      async () => (await sdk.jobs.get(exported.body.data.job_id, 'exportlogs')).data!,
+      async () => (await sdk.jobs.get(exported.job!.job_id!, 'exportlogs')).data!,
       (j) => j.status === 'done' || j.status === 'failed',
       'the log export',
     );

@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import * as logs from '../../../../services/execution-logs.ts';
+import { getJob } from '../../../../services/jobs.ts';
 import type { HttpApp } from '../../../env.ts';
+import { jobOut } from '../presenters.ts';
 import { json, polytomicRoute } from '../route.ts';
-import { consoleLog, envelope, executionLogs, queryBoolean, uuidParam } from '../schemas.ts';
+import { consoleLog, envelope, executionLogs, jobResponse, queryBoolean, uuidParam } from '../schemas.ts';
 
 const tags = ['Bulk Sync Executions'];
 const runParams = z.object({ syncId: uuidParam('syncId'), executionId: uuidParam('executionId') });
@@ -99,13 +101,20 @@ export function executionLogRoutes(app: HttpApp): void {
       tags,
       summary: 'Export every log of an execution as one archive; poll the job at `url`',
       request: { params: runParams, query: z.object({ notify: queryBoolean }) },
-      responses: { 202: json(envelope(z.object({ url: z.string(), job_id: z.string() })), 'Export started') },
+      responses: {
+        202: json(
+          envelope(z.object({ url: z.string(), job_id: z.string() })).extend({ job: jobResponse }),
+          'Export started',
+        ),
+      },
     }),
     async (c) => {
       const { syncId, executionId } = c.req.valid('param');
       const notify = c.req.valid('query').notify ?? false;
       const jobId = await logs.exportBulkLogs(c.var.core, c.var.actor, syncId, executionId, notify);
-      return c.json({ data: { url: `/api/jobs/exportlogs/${jobId}`, job_id: jobId } }, 202);
+      // `job` as Polytomic's export envelope has it (the SDK's `V4ExportSyncLogsEnvelope.job`).
+      const job = jobOut(await getJob(c.var.core, c.var.actor, 'exportlogs', jobId));
+      return c.json({ data: { url: `/api/jobs/exportlogs/${jobId}`, job_id: jobId }, job }, 202);
     },
   );
 }
