@@ -22,14 +22,13 @@ import { webRoutes } from './web.ts';
 /**
  * A request that says its body is JSON but sends none (`curl -X POST -H 'Content-Type:
  * application/json'`, a start or cancel without options) has no body, rather than malformed JSON:
- * routes whose body is optional take it as absent, the others name the missing fields.
+ * routes whose body is optional take it as absent, the others name the missing fields. A copy of the
+ * body is read to know (the request keeps its own for the routes): headers alone cannot tell, as an
+ * in-process request (MCP tools, the Naftiko adapter) has neither Content-Length nor Transfer-Encoding.
  */
-const emptyJsonIsNoBody: MiddlewareHandler = async (c, next) => {
+export const emptyJsonIsNoBody: MiddlewareHandler = async (c, next) => {
   const type = c.req.header('content-type');
-  const length = c.req.header('content-length');
-  const bodiless =
-    length === '0' || (length === undefined && c.req.header('transfer-encoding') === undefined);
-  if (type && /json/i.test(type) && bodiless && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+  if (type && /json/i.test(type) && (await c.req.raw.clone().text()).trim() === '') {
     const headers = new Headers(c.req.raw.headers);
     headers.delete('content-type');
     c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, signal: c.req.raw.signal });
