@@ -213,5 +213,17 @@ export async function modelSyncSourceFields(
     const text = Array.isArray(value) ? value[0] : value;
     return typeof text === 'string' && text.trim() !== '' ? text : undefined;
   };
-  return describeModel(core, connectionId, { query: first('query'), table: first('table') });
+  return describeModel(core, connectionId, { query: first('query'), table: first('table') }).catch(
+    (error) => {
+      // The model's `configuration` arrives here as `params` ({"table": [...]}): name the caller's input.
+      if (error instanceof FerryError && error.field?.startsWith('configuration')) {
+        const field = `params${error.field.slice('configuration'.length)}`;
+        throw new FerryError(error.code, error.message.replace(/^configuration(\.\w+)?: /, `${field}: `), {
+          field,
+          cause: error,
+        });
+      }
+      throw error;
+    },
+  );
 }

@@ -97,6 +97,17 @@ describe('MCP model sync tools end to end', () => {
       queried.map((f: any) => f.name),
       ['id', 'email'],
     );
+    // Errors name the tool's input, `params`, not the model's `configuration` behind it.
+    const missing = await call(agent, 'model-sync-field-query', { id: sourceId });
+    assert.equal(missing.isError, true);
+    assert.equal(missing.structured.error.field, 'params', missing.text);
+    assert.match(missing.text, /^422 validation_failed: params: give exactly one of "query" or "table"/);
+    const noTable = await call(agent, 'model-sync-field-query', {
+      id: sourceId,
+      params: { table: ['public.nope'] },
+    });
+    assert.equal(noTable.structured.error.field, 'params.table', noTable.text);
+    assert.match(noTable.text, /params\.table: the connection has no table "public\.nope"/);
     modelId = (
       await rest('POST', '/api/models', {
         name: 'people',
