@@ -2,10 +2,25 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { HttpConfig } from '../../src/connectors/http/index.ts';
 import type { MappedRecord } from '../../src/engine/model/plan.ts';
 import { openHttpTarget, rejectedOf, retryAfterMs } from '../../src/engine/model/targets/http.ts';
 
 const records: MappedRecord[] = ['1', '2', '3'].map((id) => ({ identity: id, values: [id], hash: id }));
+
+/**
+ * An updateOrCreate target of one `id` column. These tests look at the requests it sends: the store
+ * that keeps the delivered hashes is a no-op stand-in (the e2e model sync tests run it for real).
+ */
+const openTarget = (config: HttpConfig) =>
+  openHttpTarget({ store: { db: { execute: async () => ({}) } } } as never, config, {
+    syncId: '00000000-0000-4000-8000-000000000000',
+    object: 'records',
+    mode: 'updateOrCreate',
+    columns: ['id'],
+    identityIndex: 0,
+    signal: new AbortController().signal,
+  });
 
 describe('http model target: records a response refuses', () => {
   it('reads {"errors": [{"index", "message"}]}, ignoring entries that name no record', () => {
@@ -69,19 +84,7 @@ describe('http model target: Retry-After', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
-      const core = { store: { db: { execute: async () => ({}) } } } as never;
-      const target = await openHttpTarget(
-        core,
-        { url, batch_size: 10, headers: {} },
-        {
-          syncId: '00000000-0000-4000-8000-000000000000',
-          object: 'records',
-          mode: 'updateOrCreate',
-          columns: ['id'],
-          identityIndex: 0,
-          signal: new AbortController().signal,
-        },
-      );
+      const target = await openTarget({ url, batch_size: 10, headers: {} });
       const result = await target.apply(records.slice(0, 1));
       assert.equal(result.inserted.length, 1);
       assert.equal(times.length, 2);
@@ -102,20 +105,8 @@ describe('http model target: request headers', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`;
-      const core = { store: { db: { execute: async () => ({}) } } } as never;
       const headers = { Authorization: 'Basic old', 'Content-Type': 'text/plain', 'X-Team': 'data' };
-      const target = await openHttpTarget(
-        core,
-        { url, batch_size: 10, headers, auth_header: 'Bearer s3cret' },
-        {
-          syncId: '00000000-0000-4000-8000-000000000000',
-          object: 'records',
-          mode: 'updateOrCreate',
-          columns: ['id'],
-          identityIndex: 0,
-          signal: new AbortController().signal,
-        },
-      );
+      const target = await openTarget({ url, batch_size: 10, headers, auth_header: 'Bearer s3cret' });
       await target.apply(records.slice(0, 1));
       assert.equal(received.authorization, 'Bearer s3cret');
       assert.equal(received['content-type'], 'application/json');
