@@ -5,6 +5,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { fromPglite, type Db as QueueDb } from 'pg-boss';
+import { lockEmbeddedStore } from './embedded-lock.ts';
 import * as schema from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -44,7 +45,14 @@ async function openEmbedded(directory: string): Promise<Store> {
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
   ]);
-  const pglite = await PGlite.create(directory);
+  const unlock = lockEmbeddedStore(directory);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(directory);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const runner = (q: Pick<PGlite, 'exec' | 'query'>): SqlRunner => ({
     exec: async (script) => void (await q.exec(script)),
     query: async <T>(text: string, params: unknown[] = []) => (await q.query<T>(text, params)).rows,
@@ -55,7 +63,13 @@ async function openEmbedded(directory: string): Promise<Store> {
     sql: runner(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(runner(tx))),
     queueDatabase: { db: fromPglite(pglite) },
-    close: () => pglite.close(),
+    close: async () => {
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 

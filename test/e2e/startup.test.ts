@@ -102,11 +102,23 @@ describe('the CLI', () => {
       try {
         const me = await http(ferry.url, 'GET', '/api/me', { key });
         assert.equal(me.body.data.is_partner, true);
-        const unknownOrg = ferryCli(['keys', 'create', '--org', '00000000-0000-0000-0000-000000000000'], env);
-        assert.equal(unknownOrg.code, 1);
+        // The embedded store belongs to the running server: another process opening it would write
+        // where the server never looks (its key refused) and risk the files; it is told so instead.
+        for (const args of [['keys', 'create'], ['migrate']]) {
+          const beside = ferryCli(args, env);
+          assert.equal(beside.code, 1, `${args.join(' ')}: ${beside.stdout}`);
+          assert.equal(beside.stdout, '', 'no key is printed');
+          assert.match(beside.stderr, /embedded store .* is in use by process \d+/);
+        }
+        assert.equal((await http(ferry.url, 'GET', '/api/me', { key })).status, 200);
       } finally {
         await ferry.stop();
       }
+      const afterStop = ferryCli(['keys', 'create'], env);
+      assert.equal(afterStop.code, 0, `the lock goes with the server: ${afterStop.stderr}`);
+      const unknownOrg = ferryCli(['keys', 'create', '--org', '00000000-0000-0000-0000-000000000000'], env);
+      assert.equal(unknownOrg.code, 1);
+      assert.match(unknownOrg.stderr, /organization .* not found/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
