@@ -40,6 +40,10 @@ describe('ferry connections and CLI errors', () => {
     const badLimit = await cli('executions', 'list', randomUUID(), '--limit', 'ten');
     assert.equal(badLimit.code, 2);
     assert.match(badLimit.stderr, /--limit/);
+    // Zero is no positive integer either: a usage error, not a request the API refuses (exit 1).
+    const zeroLimit = await cli('executions', 'list', randomUUID(), '--limit', '0');
+    assert.equal(zeroLimit.code, 2, zeroLimit.stderr);
+    assert.match(zeroLimit.stderr, /--limit <n>' argument '0' is invalid. must be a positive integer/);
     assert.equal((await cli('connections', 'create')).code, 2, '-f is required');
   });
 

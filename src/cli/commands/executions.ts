@@ -32,7 +32,7 @@ export function executionsCommand(): Command {
       .description('List the runs of a sync, newest first')
       .argument('<sync>', 'sync id')
       .option('--limit <n>', 'at most this many runs', (value) => {
-        if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+        if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
         return Number(value);
       })
       .action(async (sync: string, options: ExecutionOptions & { limit?: number }) => {
