@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { openCore } from '../app.ts';
@@ -8,8 +8,9 @@ import { insertApiKey } from '../services/api-keys.ts';
 import { ensureDefaultOrganization } from '../services/bootstrap.ts';
 import { organizations, users } from '../store/schema.ts';
 
-const uuidOption = (name: string) => (value: string) => {
-  if (!z.uuid().safeParse(value).success) throw new FerryError('bad_request', `${name} must be a UUID`);
+// A usage error (exit 2), like any other malformed option.
+const uuidOption = (value: string) => {
+  if (!z.uuid().safeParse(value).success) throw new InvalidArgumentError('must be a UUID');
   return value;
 };
 
@@ -18,8 +19,8 @@ export function keysCommand(loadConfig: () => Config): Command {
   keys
     .command('create')
     .description('Create an API key and print it once (an admin key of the default organization by default)')
-    .option('--org <id>', 'organization of the key (a non-admin organization key)', uuidOption('--org'))
-    .option('--user <id>', 'user the key belongs to (within --org)', uuidOption('--user'))
+    .option('--org <id>', 'organization of the key (a non-admin organization key)', uuidOption)
+    .option('--user <id>', 'user the key belongs to (within --org)', uuidOption)
     .action(async (options: { org?: string; user?: string }) => {
       const core = await openCore(loadConfig());
       try {

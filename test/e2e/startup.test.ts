@@ -87,6 +87,9 @@ describe('the CLI', () => {
     const bad = ferryCli(['serve', '--bogus'], {});
     assert.equal(bad.code, 2, 'usage errors exit 2');
     assert.match(bad.stderr, /unknown option/);
+    const notUuid = ferryCli(['keys', 'create', '--org', 'nope'], {});
+    assert.equal(notUuid.code, 2, `a malformed option value is a usage error: ${notUuid.stderr}`);
+    assert.match(notUuid.stderr, /--org <id>' argument 'nope' is invalid. must be a UUID/);
   });
 
   it('migrates a store and creates keys that the server accepts', async () => {
