@@ -34,7 +34,8 @@ export function lockEmbeddedStore(directory: string): () => void {
           'conflict',
           `the embedded store in ${directory} is in use by process ${owner} (a running \`ferry serve\`?); ` +
             'one process at a time may open it: stop that process first, or use its API ' +
-            '(POST /api/organizations/{orgId}/users/{id}/keys for a key)',
+            `(POST /api/organizations/{orgId}/users/{id}/keys for a key); if process ${owner} is not Ferry, ` +
+            `delete ${file}`,
         );
       }
       writeFileSync(file, `${process.pid}\n`);
