@@ -233,10 +233,11 @@ for (const kind of ['embedded', 'postgres'] as const) {
 
     it('starts a runafter sync once per completed run of the syncs it follows', async () => {
       const upstream = randomUUID();
-      const follower = scheduled(
-        { frequency: 'runafter', run_after: { bulk_sync_ids: [upstream] } },
-        new Date(),
-      );
+      // A sync of the organization whose runs it follows: another organization's never start it.
+      const follower = {
+        ...scheduled({ frequency: 'runafter', run_after: { bulk_sync_ids: [upstream] } }, new Date()),
+        organizationId,
+      };
       const { source, started, finish } = fakeSource([follower]);
       const complete = () =>
         core.store.sql.query(
