@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { appendConsoleLogs } from '../logs/console-log.ts';
 import type { Core } from '../services/context.ts';
 import { reportExecutionEnd } from '../services/events.ts';
 import { executions, schemaExecutions } from '../store/schema.ts';
@@ -51,7 +52,7 @@ export async function recoverOrphanedRuns(
     .where(
       and(orphaned, sql`(${executions.attempt} >= ${maxRunAttempts} or ${executions.status} = 'canceling')`),
     )
-    .returning({ id: executions.id });
+    .returning({ id: executions.id, status: executions.status, attempt: executions.attempt });
   if (interrupted.length > 0) {
     // Their tables end with them: nothing is loading them any more.
     await core.store.db
@@ -84,7 +85,24 @@ export async function recoverOrphanedRuns(
       id: executions.id,
       organizationId: executions.organizationId,
       syncKind: executions.syncKind,
+      attempt: executions.attempt,
     });
+  // The run's own console log says why it stopped and what comes next: its worker wrote nothing.
+  await appendConsoleLogs(core.store.db, [
+    ...interrupted.map((run) => ({
+      executionId: run.id,
+      level: run.status === 'canceled' ? ('warn' as const) : ('error' as const),
+      message:
+        run.status === 'canceled'
+          ? 'execution canceled: its worker stopped before confirming the cancel'
+          : `execution interrupted: its worker stopped (no heartbeat) during attempt ${run.attempt} of ${maxRunAttempts}; not retried again`,
+    })),
+    ...requeued.map((run) => ({
+      executionId: run.id,
+      level: 'warn' as const,
+      message: `worker stopped (no heartbeat) during attempt ${run.attempt} of ${maxRunAttempts}: the execution is queued again and resumes from what it committed`,
+    })),
+  ]);
   for (const run of interrupted) await reportExecutionEnd(core, run.id);
   // A run queued by a process that stopped before it reached the queue has no job: give it one.
   const jobless = await core.store.db

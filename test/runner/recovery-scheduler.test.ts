@@ -126,7 +126,31 @@ for (const kind of ['embedded', 'postgres'] as const) {
           ['bulk_sync.failed', exhausted],
         ],
       );
+      // Each recovered run's console log says what happened to it; the live run's says nothing.
+      const lines = await core.store.sql.query<{ execution_id: string; level: string; message: string }>(
+        'select execution_id, level, message from console_logs where execution_id = any($1)',
+        [[lost, alive, exhausted, canceling]],
+      );
+      const lineOf = (id: string) => lines.filter((line) => line.execution_id === id);
+      assert.equal(lineOf(alive).length, 0);
+      assert.deepEqual(
+        lineOf(lost).map((line) => line.level),
+        ['warn'],
+      );
+      assert.match(lineOf(lost)[0]!.message, /worker stopped .*attempt 1 of 3.*queued again/);
+      assert.match(lineOf(exhausted)[0]!.message, /^execution interrupted: .*attempt 3 of 3/);
+      assert.equal(lineOf(exhausted)[0]!.level, 'error');
+      assert.match(lineOf(canceling)[0]!.message, /^execution canceled: /);
       assert.equal(await recoverOrphanedRuns(core, 60), 0, 'recovery is idempotent');
+      assert.equal(
+        (
+          await core.store.sql.query('select 1 from console_logs where execution_id = any($1)', [
+            [lost, alive, exhausted, canceling],
+          ])
+        ).length,
+        3,
+        'a second sweep logs nothing more',
+      );
     });
 
     it('fires a clock tick once however many schedulers race for it, and not before the schedule existed', async () => {
