@@ -54,11 +54,15 @@ export async function recoverOrphanedRuns(
     )
     .returning({ id: executions.id, status: executions.status, attempt: executions.attempt });
   if (interrupted.length > 0) {
-    // Their tables end with them: nothing is loading them any more.
+    // Their tables end with them: nothing is loading them any more. A canceled run's tables are
+    // canceled, as when its worker confirms the cancel itself.
+    const canceledIds = interrupted.filter((run) => run.status === 'canceled').map((run) => run.id);
+    const ofCanceledRun =
+      canceledIds.length > 0 ? inArray(schemaExecutions.executionId, canceledIds) : sql`false`;
     await core.store.db
       .update(schemaExecutions)
       .set({
-        status: sql`case when ${schemaExecutions.status} = 'canceling' then 'canceled' else 'interrupted' end`,
+        status: sql`case when ${schemaExecutions.status} = 'canceling' or ${ofCanceledRun} then 'canceled' else 'interrupted' end`,
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
       })

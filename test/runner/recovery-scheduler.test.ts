@@ -104,6 +104,12 @@ for (const kind of ['embedded', 'postgres'] as const) {
       const alive = await insertRun('running', 1, 5);
       const exhausted = await insertRun('running', 3, 120);
       const canceling = await insertRun('canceling', 1, 120);
+      // A table loading when the run was asked to cancel (the run cancels, not the table).
+      for (const id of [exhausted, canceling])
+        await core.store.sql.query(
+          `insert into schema_executions (execution_id, schema_id, output_name, status) values ($1, 'public.t', 't', 'running')`,
+          [id],
+        );
 
       assert.equal(await recoverOrphanedRuns(core, 60), 1);
       const requeued = await runRow(lost);
@@ -114,6 +120,16 @@ for (const kind of ['embedded', 'postgres'] as const) {
       assert.equal(ended.status, 'interrupted');
       assert.match(ended.status_message, /retry limit/);
       assert.equal((await runRow(canceling)).status, 'canceled');
+      const tableStatus = async (id: string) =>
+        (
+          await core.store.sql.query<{ status: string }>(
+            'select status from schema_executions where execution_id = $1',
+            [id],
+          )
+        )[0]!.status;
+      // The tables end as their run did: a canceled run's table is canceled, not interrupted.
+      assert.equal(await tableStatus(canceling), 'canceled');
+      assert.equal(await tableStatus(exhausted), 'interrupted');
 
       const events = await core.store.sql.query<{ type: string; execution_id: string }>(
         'select type, execution_id from events where execution_id = any($1) order by type',
