@@ -703,7 +703,7 @@ describe('duckdb writer', () => {
         threads: '1',
         row_groups: '1',
         purge: true,
-        flush: '7.6 MiB',
+        flush: '3.8 MiB',
         bulk_flush: '1.9 MiB',
         locked: false,
       });
