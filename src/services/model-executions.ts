@@ -33,6 +33,7 @@ const zeroCounts = (executionId: string): ModelExecutionDetailsRow => ({
   upserted: 0,
   errors: [],
   identities: null,
+  stateForgotten: false,
 });
 
 /**

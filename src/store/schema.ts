@@ -368,6 +368,8 @@ export const modelExecutionDetails = pgTable('model_executions', {
   upserted: bigint('upserted', { mode: 'number' }).notNull().default(0),
   errors: jsonb('errors').$type<string[]>().notNull().default([]),
   identities: text('identities').array(),
+  /** An append resync forgot the delivered hashes (once, at the run's first attempt that got there). */
+  stateForgotten: boolean('state_forgotten').notNull().default(false),
 });
 
 export const modelSyncState = pgTable(

@@ -23,8 +23,8 @@ describe('mysql model target', () => {
     await db?.drop();
   });
 
-  const apply = async (table: string, mode: ModelSyncMode, syncId: string, records: MappedRecord[]) => {
-    const target = await openMysqlTarget(db.config as unknown as MysqlConfig, {
+  const open = (table: string, mode: ModelSyncMode, syncId: string) =>
+    openMysqlTarget(db.config as unknown as MysqlConfig, {
       syncId,
       object: table,
       mode,
@@ -32,6 +32,8 @@ describe('mysql model target', () => {
       identityIndex: 0,
       signal: new AbortController().signal,
     });
+  const apply = async (table: string, mode: ModelSyncMode, syncId: string, records: MappedRecord[]) => {
+    const target = await open(table, mode, syncId);
     try {
       await target.begin();
       const result = await target.apply(records);
@@ -97,5 +99,27 @@ describe('mysql model target', () => {
     assert.deepEqual(await rows(), ['A=upper', 'a=lower2', 'e=plain2', 'é=acute']);
     assert.equal((await apply('t_ci', 'remove', syncId, [record('a', 'lower2')])).deleted.length, 1);
     assert.deepEqual(await rows(), ['A=upper', 'e=plain2', 'é=acute']);
+  });
+
+  it("forgets the hashes it delivered for one sync only (an append resync's first step)", async () => {
+    await db.query('create table t_forget (id int, v varchar(10))');
+    const [appended, other] = [randomUUID(), randomUUID()];
+    await apply('t_forget', 'append', appended, [record('1', 'a'), record('2', 'b')]);
+    await apply('t_forget', 'append', other, [record('3', 'c')]);
+    /** The identities whose hashes the sync's state holds; `forget` first when asked. */
+    const known = async (syncId: string, forget = false) => {
+      const target = await open('t_forget', 'append', syncId);
+      try {
+        if (forget) await target.forget();
+        const identities: string[] = [];
+        await target.loadState((identity) => identities.push(identity));
+        return identities;
+      } finally {
+        await target.close();
+      }
+    };
+    assert.deepEqual(await known(appended), ['1', '2']);
+    assert.deepEqual(await known(appended, true), []);
+    assert.deepEqual(await known(other), ['3'], "another sync's hashes stay");
   });
 });

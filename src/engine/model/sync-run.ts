@@ -1,6 +1,7 @@
+import { eq } from 'drizzle-orm';
 import type { RecordLogWriter } from '../../logs/record-log.ts';
 import type { Core } from '../../services/context.ts';
-import type { ModelRow, ModelSyncRow } from '../../store/schema.ts';
+import { type ModelRow, type ModelSyncRow, modelExecutionDetails } from '../../store/schema.ts';
 import { copyChunks } from './copy-chunks.ts';
 import { DeliveredState } from './delivered-state.ts';
 import {
@@ -28,6 +29,7 @@ import {
   type Comparison,
   chunkSize,
   type ModelChunk,
+  type ModelTarget,
   openModelTarget,
   type StreamedModelTarget,
 } from './targets.ts';
@@ -100,10 +102,11 @@ export async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
   });
   const tally: Tally = { read: 0, identities: 0 };
   try {
+    const run = await forgetForAppend(core, r, target);
     const finished =
       target.kind === 'chunked'
-        ? await chunkedRun(core, r, target, logs, tally)
-        : await streamedRun(core, r, target, logs, tally);
+        ? await chunkedRun(core, run, target, logs, tally)
+        : await streamedRun(core, run, target, logs, tally);
     if (!finished) return false;
     await r.log(
       `read ${tally.read} row(s), ${tally.identities} identit${tally.identities === 1 ? 'y' : 'ies'}${tally.known === undefined ? '' : ` (${tally.known} known before)`}; sent ${counts.total}: ` +
@@ -119,6 +122,32 @@ export async function syncRun(core: Core, r: SyncRun): Promise<boolean> {
 
 async function closeLogs(logs: Logs): Promise<void> {
   await Promise.all(Object.values(logs).map((w) => w.close()));
+}
+
+/**
+ * Append writes a row per record sent, so an append run that sends everything again (a resync) must
+ * not send twice what an earlier attempt of the same run delivered before it was killed or handed
+ * back. It forgets the delivered hashes once, at the first attempt that gets here (marked in the
+ * store after the target forgot), and then runs as any run: every record is new to the target's
+ * state, and a later attempt skips those the state holds again. Other modes overwrite by identity,
+ * and replace needs the old state to know what to delete: they send everything as asked.
+ */
+async function forgetForAppend(core: Core, r: SyncRun, target: ModelTarget): Promise<SyncRun> {
+  if (!r.resync || r.sync.mode !== 'append' || r.only !== undefined) return r;
+  const ofRun = eq(modelExecutionDetails.executionId, r.executionId);
+  const [details] = await core.store.db
+    .select({ forgotten: modelExecutionDetails.stateForgotten })
+    .from(modelExecutionDetails)
+    .where(ofRun);
+  if (!details?.forgotten) {
+    await target.forget();
+    await core.store.db.update(modelExecutionDetails).set({ stateForgotten: true }).where(ofRun);
+  } else {
+    await r.log(
+      'an earlier attempt of this run forgot the delivered records: what it sent is not sent again',
+    );
+  }
+  return { ...r, resync: false };
 }
 
 /** A worker shutting down stops a run between batches; a snapshot, one transaction, runs to its end. */

@@ -131,6 +131,11 @@ export interface StreamedModelTarget {
   readonly batchSize?: number;
   /** Passes `add` the content hash last delivered per identity, each identity once, page by page. */
   loadState(add: (identity: string, hash: string) => void): Promise<void>;
+  /**
+   * Forgets every hash delivered so far: an append sync that sends every record again (a resync) does
+   * it once, then compares as any run does, so an attempt after a kill skips what an earlier one sent.
+   */
+  forget(): Promise<void>;
   /** Snapshot mode: opens the one transaction in which the target's content is replaced. */
   begin(): Promise<void>;
   apply(records: MappedRecord[]): Promise<ApplyResult>;
@@ -206,6 +211,11 @@ export interface ChunkedModelTarget {
    * tracking columns needs no count of a state of millions (0.1 s at 1M).
    */
   begin(count?: boolean): Promise<number>;
+  /**
+   * Forgets every hash delivered so far: an append sync that sends every record again (a resync) does
+   * it once, then compares as any run does, so an attempt after a kill skips what an earlier one sent.
+   */
+  forget(): Promise<void>;
   /**
    * Compares every model row's identity and hash (COPY text `identity<TAB>hash`, computed by the source)
    * with the state: the identities whose records are new or changed, or empty. A run that compared

@@ -128,6 +128,9 @@ export async function openHttpTarget(
   return {
     kind: 'streamed',
     batchSize: config.batch_size,
+    async forget() {
+      await db.delete(modelSyncState).where(eq(modelSyncState.syncId, request.syncId));
+    },
     async loadState(add) {
       const ofSync = eq(modelSyncState.syncId, request.syncId);
       await loadStatePages(async (after, limit) => {

@@ -122,6 +122,14 @@ class MysqlModelTarget implements StreamedModelTarget {
     return quoteIdent(this.#request.columns[this.#request.identityIndex]!);
   }
 
+  async forget(): Promise<void> {
+    try {
+      await this.#connection.query(`delete from ${STATE_TABLE} where sync_id = ?`, [this.#request.syncId]);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
   async loadState(add: (identity: string, hash: string) => void): Promise<void> {
     try {
       // In key order: `identity` has a binary collation.

@@ -268,6 +268,14 @@ class PostgresModelTarget implements ChunkedModelTarget {
     return queryFailed(error, [this.#config.password]);
   }
 
+  async forget(): Promise<void> {
+    try {
+      await this.#client.query(`truncate ${this.#state}`);
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
   async begin(count = true): Promise<number> {
     try {
       const { rows } = await this.#client.query<{ n: number }>(
