@@ -207,44 +207,6 @@ describe('model sync faults', () => {
         'select count(*)::int as n, count(distinct id)::int as ids, sum(id)::bigint::text as total from events_drained',
       );
       assert.deepEqual(counts, { n: 30000, ids: 30000, total: '450015000' });
-
-      // A resync appends every record once more, also when it is killed mid-way: the attempt after
-      // the kill does not send again what the killed one appended.
-      const resync = await call(second.url, 'POST', `/api/syncs/${sync.id}/executions`, { resync: true });
-      await until(
-        async () => (await target.query('select count(*)::int as n from events_out'))[0].n,
-        (n) => n >= 34000,
-        'the resync half-way',
-      );
-      second.child.kill('SIGKILL');
-      await new Promise((r) => second.child.once('exit', r));
-      const third = await startFerry({ dataDir: first.dataDir, env: { FERRY_API_KEY: key } });
-      try {
-        const resynced = await until(
-          () => call(third.url, 'GET', `/api/syncs/${sync.id}/executions/${resync.id}`),
-          (e) => ['completed', 'failed', 'interrupted', 'canceled'].includes(e.status),
-          'the resumed resync',
-        );
-        assert.equal(resynced.status, 'completed', JSON.stringify(resynced));
-        const [twice] = await target.query(
-          `select count(*)::int as n, count(distinct id)::int as ids,
-             count(*) filter (where copies <> 2)::int as wrong
-           from (select id, count(*) as copies from events_out group by id) c`,
-        );
-        assert.deepEqual(twice, { n: 30000, ids: 30000, wrong: 0 }, 'every record appended exactly twice');
-        const log = await call(
-          third.url,
-          'GET',
-          `/api/syncs/${sync.id}/executions/${resync.id}/consolelog?limit=50`,
-        );
-        assert.ok(
-          log.entries.some((e: { message: string }) =>
-            e.message.startsWith('an earlier attempt of this run forgot'),
-          ),
-        );
-      } finally {
-        await third.stop();
-      }
     } finally {
       await second.stop();
       await first.stop();
