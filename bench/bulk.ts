@@ -38,6 +38,7 @@ import {
   machineFacts,
   parseArgs,
   peakRssMb,
+  psql,
   psqlStatementSeconds,
   resetPeakRss,
   runShell,
@@ -356,9 +357,6 @@ async function freshPg(cleanup: Cleanup): Promise<TestDatabase<PgTestConfig>> {
   cleanup.add(`drop database ${db.name}`, () => db.drop());
   return db;
 }
-
-const psql = (db: TestDatabase<PgTestConfig>, ...commands: string[]) =>
-  `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}' ${commands.map((sql) => `-c '${sql}'`).join(' ')}`;
 
 async function pipeBaseline(ctx: Context): Promise<void> {
   const dst = await freshPg(ctx.cleanup);

@@ -39,6 +39,7 @@ import {
   machineFacts,
   parseArgs,
   peakRssMb,
+  psql,
   psqlStatementSeconds,
   resetPeakRss,
   runShell,
@@ -100,13 +101,18 @@ async function psqlUpsert(
   target: TestDatabase<PgTestConfig>,
   rows: string,
 ) {
-  const psql = (db: TestDatabase<PgTestConfig>) => `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}'`;
   const updates = COLUMNS.slice(1)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ');
   const result = await runShell(
-    `${psql(source)} -c 'COPY ${rows} TO STDOUT' | ${psql(target)} -c '\\timing on' -c 'create temp table stage (like baseline)' ` +
-      `-c '\\copy stage from pstdin' -c 'insert into baseline select * from stage on conflict (id) do update set ${updates}'`,
+    `${psql(source, `COPY ${rows} TO STDOUT`)} | ` +
+      psql(
+        target,
+        '\\timing on',
+        'create temp table stage (like baseline)',
+        '\\copy stage from pstdin',
+        `insert into baseline select * from stage on conflict (id) do update set ${updates}`,
+      ),
   );
   if (result.code !== 0)
     throw new Error(`psql baseline exited ${result.code}: ${result.stderr.slice(-1000)}`);

@@ -74,6 +74,10 @@ export function runShell(command: string, env: NodeJS.ProcessEnv = process.env):
   });
 }
 
+/** A psql command line on `db` that runs `commands` in order (each one `-c`), stopping at an error. */
+export const psql = (db: { url: string }, ...commands: string[]) =>
+  `psql -X -q -v ON_ERROR_STOP=1 -d '${db.url}' ${commands.map((sql) => `-c '${sql}'`).join(' ')}`;
+
 /** The sum of the `Time: N ms` lines that psql prints under `\\timing on`, in seconds. */
 export const psqlStatementSeconds = (stdout: string): number =>
   [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].reduce((sum, m) => sum + Number(m[1]), 0) / 1000;
