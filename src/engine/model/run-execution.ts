@@ -63,7 +63,10 @@ export async function runModelExecution(
       return await finish(core, executionId, 'completed', null, counts);
     }
     const [details] = await db
-      .select({ identities: modelExecutionDetails.identities })
+      .select({
+        identities: modelExecutionDetails.identities,
+        stateForgotten: modelExecutionDetails.stateForgotten,
+      })
       .from(modelExecutionDetails)
       .where(eq(modelExecutionDetails.executionId, executionId));
     // The hashes were delivered to the sync's previous target: a new one gets every record.
@@ -81,6 +84,7 @@ export async function runModelExecution(
       plan,
       resync,
       only,
+      stateForgotten: details?.stateForgotten ?? false,
       tracked,
       signal,
       drain: shutdown.drain,

@@ -55,6 +55,8 @@ export interface SyncRun {
   resync: boolean;
   /** Only these identities, sent whether they changed or not. */
   only: Set<string> | undefined;
+  /** An earlier attempt of this run forgot the delivered hashes (an append resync, see forgetForAppend). */
+  stateForgotten: boolean;
   /** The rows that can have changed, by the model's tracking columns. */
   tracked: TrackedRead | undefined;
   signal: AbortSignal;
@@ -134,14 +136,12 @@ async function closeLogs(logs: Logs): Promise<void> {
  */
 async function forgetForAppend(core: Core, r: SyncRun, target: ModelTarget): Promise<SyncRun> {
   if (!r.resync || r.sync.mode !== 'append' || r.only !== undefined) return r;
-  const ofRun = eq(modelExecutionDetails.executionId, r.executionId);
-  const [details] = await core.store.db
-    .select({ forgotten: modelExecutionDetails.stateForgotten })
-    .from(modelExecutionDetails)
-    .where(ofRun);
-  if (!details?.forgotten) {
+  if (!r.stateForgotten) {
     await target.forget();
-    await core.store.db.update(modelExecutionDetails).set({ stateForgotten: true }).where(ofRun);
+    await core.store.db
+      .update(modelExecutionDetails)
+      .set({ stateForgotten: true })
+      .where(eq(modelExecutionDetails.executionId, r.executionId));
   } else {
     await r.log(
       'an earlier attempt of this run forgot the delivered records: what it sent is not sent again',
